@@ -1,0 +1,162 @@
+"""The `polysemantic` command.
+
+    polysemantic exercises [--check]        regenerate exercises/ from solutions/
+    polysemantic grade NOTEBOOK [--json]    grade one notebook's answers
+    polysemantic execute [NOTEBOOK...]      rerun solution notebooks, storing their outputs
+    polysemantic book                       build the HTML book into _build/html
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from polysemantic.exercises import MarkerError, sync
+
+
+def _root(path: str | None) -> Path:
+    """The course repository: the given folder, or the nearest one holding solutions/."""
+    if path:
+        return Path(path)
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "solutions").is_dir() and (folder / "book").is_dir():
+            return folder
+    return here
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"polysemantic {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_exercises(args: argparse.Namespace) -> int:
+    root = _root(args.root)
+    if not (root / "solutions").is_dir():
+        return _fail("exercises", f"no solutions/ folder in {root}")
+    try:
+        problems = sync(root / "solutions", root / "exercises", check=args.check)
+    except MarkerError as error:
+        return _fail("exercises", str(error))
+    if args.check:
+        for problem in problems:
+            print(problem)
+        if problems:
+            print("Run `polysemantic exercises` to regenerate them.", file=sys.stderr)
+        return 1 if problems else 0
+    for problem in problems:
+        print(f"wrote {problem.split(' ')[0]}" if "has no" not in problem else problem)
+    if not problems:
+        print("exercises/ is up to date")
+    return 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from polysemantic.grading.grade import grade_notebook
+    from polysemantic.grading.notebook import NotebookError
+
+    try:
+        result = grade_notebook(args.notebook, hidden_seed=args.seed, timeout=args.timeout)
+    except NotebookError as error:
+        return _fail("grade", str(error))
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{result['notebook']}: {result['total']:g} / {result['max_total']:g} points"
+          + ("" if result["status"] == "graded" else f" ({result['status']})"))
+    for qid, q in result["questions"].items():
+        print(f"  {qid:<32} {q['points']:>5g} / {q['max_points']:g}  {q['status']}: {q['message']}")
+    for note in result["notes"]:
+        print(f"  note: {note}")
+    return 0
+
+
+def cmd_execute(args: argparse.Namespace) -> int:
+    """Run solution notebooks top to bottom and store their outputs, as nbval expects."""
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = _root(args.root)
+    paths = args.notebooks or sorted((root / "solutions").glob("*.ipynb"))
+    os.environ["POLYSEMANTIC_PROGRESS"] = "0"
+    for path in paths:
+        if not Path(path).exists():
+            return _fail("execute", f"{path}: no such file")
+        notebook = nbformat.read(path, as_version=4)
+        print(f"running {path} ...", flush=True)
+        NotebookClient(notebook, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+        for cell in notebook.cells:
+            cell.metadata.pop("execution", None)
+        nbformat.write(notebook, path)
+    return 0
+
+
+def cmd_book(args: argparse.Namespace) -> int:
+    root = _root(args.root)
+    if not (root / "book" / "_config.yml").exists():
+        return _fail("book", f"no book/_config.yml in {root}")
+    jupyter_book = shutil.which("jupyter-book") or str(Path(sys.executable).parent / "jupyter-book")
+    command = [
+        jupyter_book, "build", str(root), "--config", str(root / "book" / "_config.yml"),
+        "--toc", str(root / "book" / "_toc.yml"), "-W", "-n", "--keep-going",
+    ]
+    if args.all:
+        command.append("--all")
+    completed = subprocess.run(command, cwd=root)
+    if completed.returncode != 0:
+        return _fail("book", "the build failed; the messages above say where")
+    index = (root / "_build" / "html" / "index.html").resolve()
+    print(f"\nThe book is built: {index}\n"
+          f"Open that file in a browser, or serve it with\n"
+          f"    python -m http.server --directory {index.parent} 8000\n"
+          f"and visit http://localhost:8000 (or run `make serve`).")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="polysemantic", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    exercises = commands.add_parser("exercises", help="regenerate exercises/ from solutions/")
+    exercises.add_argument("--check", action="store_true",
+                           help="write nothing; exit 1 if exercises/ is out of date")
+    exercises.add_argument("--root", help="the course folder (default: found from here)")
+    exercises.set_defaults(run=cmd_exercises)
+
+    grade = commands.add_parser("grade", help="grade a notebook's answers")
+    grade.add_argument("notebook", type=Path)
+    grade.add_argument("--json", action="store_true", help="print the result as JSON")
+    grade.add_argument("--seed", type=int, default=0,
+                       help="seed of the hidden cases (instructors: pick your own)")
+    grade.add_argument("--timeout", type=float, default=120.0,
+                       help="seconds the notebook's answers may take (default 120)")
+    grade.set_defaults(run=cmd_grade)
+
+    execute = commands.add_parser("execute", help="rerun solution notebooks, storing outputs")
+    execute.add_argument("notebooks", nargs="*", type=Path)
+    execute.add_argument("--root", help="the course folder (default: found from here)")
+    execute.set_defaults(run=cmd_execute)
+
+    book = commands.add_parser("book", help="build the HTML book into _build/html")
+    book.add_argument("--root", help="the course folder (default: found from here)")
+    book.add_argument("--all", action="store_true", help="rebuild every page")
+    book.set_defaults(run=cmd_book)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # e.g. `polysemantic grade x.ipynb --json | head`
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

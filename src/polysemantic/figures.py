@@ -1,0 +1,136 @@
+"""Every figure of the course, with one look.
+
+- Colours: the Okabe–Ito palette (safe for the common colour-vision
+  deficiencies) for lines and points; cividis for heatmaps.
+- One layout: labelled axes with units, a plain white card in notebooks; the
+  built book recolours figures for its dark mode (book_static/polysemantic-plotly.js).
+- A caption for every figure: one sentence saying what the reader should see.
+  `show` prints it under the figure, and the book uses it as the alt text.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+# Okabe & Ito (2008), "Color Universal Design".
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+SEQUENTIAL = "Cividis"
+FONT = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
+
+
+def layout(fig: go.Figure, *, title: str, x_title: str, y_title: str, caption: str,
+           height: int = 420) -> go.Figure:
+    """Apply the course's look and attach the caption (`layout.meta.caption`)."""
+    if not caption.strip():
+        raise ValueError("every figure needs a caption saying what the reader should see")
+    fig.update_layout(
+        template="plotly_white",
+        title={"text": title, "x": 0.0, "xanchor": "left"},
+        colorway=list(PALETTE),
+        font={"family": FONT, "size": 14},
+        height=height,
+        margin={"l": 70, "r": 30, "t": 60, "b": 60},
+        meta={"caption": caption},
+        legend={"bgcolor": "rgba(0,0,0,0)"},
+    )
+    fig.update_xaxes(title_text=x_title)
+    fig.update_yaxes(title_text=y_title)
+    return fig
+
+
+def caption_of(fig: go.Figure) -> str:
+    meta = fig.layout.meta
+    return meta.get("caption", "") if isinstance(meta, dict) else ""
+
+
+def heatmap(z: np.ndarray, *, x_labels: Sequence[str], y_labels: Sequence[str], title: str,
+            x_title: str, y_title: str, colorbar_title: str, caption: str,
+            zmin: float | None = None, zmax: float | None = None) -> go.Figure:
+    """A labelled heatmap; z has shape (len(y_labels), len(x_labels))."""
+    z = np.asarray(z, dtype=float)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z, x=list(x_labels), y=list(y_labels), colorscale=SEQUENTIAL,
+            zmin=zmin, zmax=zmax, colorbar={"title": {"text": colorbar_title}},
+            hovertemplate=f"{y_title}: %{{y}}<br>{x_title}: %{{x}}<br>"
+                          f"{colorbar_title}: %{{z:.3f}}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption)
+
+
+def lines(x: np.ndarray, ys: Mapping[str, np.ndarray], *, title: str, x_title: str,
+          y_title: str, caption: str, log_y: bool = False) -> go.Figure:
+    """One line per entry of `ys`, all against the same x."""
+    fig = go.Figure()
+    for name, y in ys.items():
+        fig.add_trace(go.Scatter(x=np.asarray(x), y=np.asarray(y, dtype=float), name=name,
+                                 mode="lines"))
+    if log_y:
+        fig.update_yaxes(type="log")
+    return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption)
+
+
+def heatmap_slider(zs: Sequence[np.ndarray], *, slider_labels: Sequence[str],
+                   slider_title: str, x_labels: Sequence[str], y_labels: Sequence[str],
+                   title: str, x_title: str, y_title: str, colorbar_title: str,
+                   caption: str, zmin: float | None = None,
+                   zmax: float | None = None) -> go.Figure:
+    """Several heatmaps of one shape, one shown at a time, chosen with a slider."""
+    fig = go.Figure()
+    for k, z in enumerate(zs):
+        trace = heatmap(z, x_labels=x_labels, y_labels=y_labels, title=title, x_title=x_title,
+                        y_title=y_title, colorbar_title=colorbar_title, caption=caption,
+                        zmin=zmin, zmax=zmax).data[0]
+        trace.visible = k == 0
+        fig.add_trace(trace)
+    steps = [
+        {"method": "update", "label": label,
+         "args": [{"visible": [i == k for i in range(len(zs))]}]}
+        for k, label in enumerate(slider_labels)
+    ]
+    fig.update_layout(sliders=[{"active": 0, "steps": steps, "pad": {"t": 50},
+                                "currentvalue": {"prefix": f"{slider_title}: "}}])
+    fig.update_yaxes(autorange="reversed")
+    return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption,
+                  height=520)
+
+
+def _in_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def show(fig: go.Figure) -> None:
+    """Display a figure and its caption in a notebook.
+
+    The figure goes out as plotly's JSON mime type only (never an inline copy of
+    plotly.js, which would add 4 MB to every stored notebook); Colab, which does
+    not render that type, gets plotly's own Colab renderer instead.
+    """
+    from IPython.display import display
+
+    caption = caption_of(fig)
+    if _in_colab():
+        fig.show(renderer="colab")
+    else:
+        import plotly.io as pio
+
+        bundle = pio.renderers["plotly_mimetype"].to_mimebundle(fig.to_dict())
+        bundle["text/plain"] = f"<figure: {fig.layout.title.text}>"
+        display(bundle, raw=True)
+    display({"text/markdown": f"**Figure.** {caption}", "text/plain": f"Figure. {caption}"},
+            raw=True)
