@@ -82,7 +82,22 @@ def _copy_assets(app: Any, exception: Exception | None) -> None:
 
 
 def _page_scripts(app: Any, pagename: str, templatename: str, context: dict, doctree: Any):
-    """Load plotly.js and the figure script on pages that have a figure, once each."""
+    """Per page: plotly.js where there are figures; no thebe; Colab only for notebooks.
+
+    Jupyter Book always loads sphinx-thebe, which points at a CDN copy of thebe;
+    the book does not use live kernels, so its scripts are dropped. Colab can open
+    .ipynb files only, so markdown pages lose the launch button.
+    """
+    context["script_files"] = [
+        script for script in context.get("script_files", [])
+        if "thebe" not in str(script)
+        and "thebe" not in str(getattr(script, "attributes", {}).get("body", ""))
+    ]
+    if context.get("page_source_suffix") != ".ipynb":
+        context["header_buttons"] = [
+            button for button in context.get("header_buttons", [])
+            if button.get("label") != "launch-buttons"
+        ]
     if _MARKER in context.get("body", ""):
         app.add_js_file("plotly.min.js", priority=600)
         app.add_js_file("polysemantic-plotly.js", priority=601)
@@ -96,6 +111,7 @@ def _configure(app: Any, config: Any) -> None:
 
 def setup(app: Any) -> dict[str, Any]:
     app.connect("config-inited", _configure)
-    app.connect("html-page-context", _page_scripts)
+    # After the theme's own handlers (priority 500), which add the launch buttons.
+    app.connect("html-page-context", _page_scripts, priority=900)
     app.connect("build-finished", _copy_assets)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

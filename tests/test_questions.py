@@ -1,0 +1,146 @@
+"""Every graded question, tested against its reference and its known wrong answers."""
+
+import numpy as np
+import pytest
+import torch
+
+from polysemantic.grading import all_questions, run_check
+from polysemantic.grading.judge import PASSED, judge, run_answer
+
+QUESTIONS = all_questions()
+IDS = [q.id for q in QUESTIONS]
+
+
+def test_there_are_questions():
+    assert {"01.response_matrix", "01.monosemanticity_score", "01.neuron_to_feature",
+            "01.reconstruction_loss"} <= set(IDS)
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=IDS)
+def test_reference_passes_every_case(question):
+    cases = question.public_cases() + question.hidden_cases(123)
+    assert any(c.hidden for c in cases), "every question needs hidden cases"
+    for case in cases:
+        result = judge(question, case, run_answer(question.reference, case))
+        assert result.status == PASSED, (case.name, result.message)
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=IDS)
+def test_full_marks_for_the_reference(question):
+    result = run_check(question.id, question.reference)
+    assert result.points == question.points
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=IDS)
+def test_every_named_mistake_is_caught_with_its_hint(question):
+    assert len(question.mistakes) >= 2, "each question names at least two mistakes"
+    for mistake in question.mistakes:
+        result = run_check(question.id, mistake.answer)
+        assert result.points < question.points, f"{mistake.name} earned full marks"
+        hints = {case.hint for case in result.cases}
+        assert mistake.hint in hints, f"{mistake.name}: hint not shown, got {hints}"
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=IDS)
+def test_cases_are_deterministic(question):
+    """The grader builds cases in two processes; they must agree exactly."""
+    for first, second in zip(question.public_cases() + question.hidden_cases(7),
+                             question.public_cases() + question.hidden_cases(7), strict=True):
+        assert first.name == second.name
+        for key, value in first.inputs.items():
+            assert torch.equal(torch.as_tensor(value), torch.as_tensor(second.inputs[key]))
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=IDS)
+def test_hidden_cases_change_with_the_seed(question):
+    a, b = question.hidden_cases(1), question.hidden_cases(2)
+    differs = any(not torch.equal(torch.as_tensor(x.inputs[k]), torch.as_tensor(y.inputs[k]))
+                  for x, y in zip(a, b, strict=True) for k in x.inputs)
+    assert differs
+
+
+def test_not_attempted_scores_zero():
+    def response_matrix(W, b):
+        raise NotImplementedError("write your code here")
+
+    result = run_check("01.response_matrix", response_matrix)
+    assert result.points == 0 and result.status == "not attempted"
+
+
+def test_wrong_shape_says_both_shapes():
+    result = run_check("01.response_matrix", lambda W, b: torch.zeros(2, 2))
+    message = result.cases[0].message
+    assert "shape (4, 4)" in message and "shape (2, 2)" in message
+
+
+def test_an_object_claiming_to_equal_everything_earns_nothing():
+    class Liar:
+        def __eq__(self, other):
+            return True
+
+        def __array__(self, *args, **kwargs):
+            raise TypeError("no numbers here")
+
+    result = run_check("01.response_matrix", lambda W, b: Liar())
+    assert result.points == 0
+    assert "Liar" in result.cases[0].message
+
+
+def test_none_is_reported_as_a_missing_return():
+    result = run_check("01.reconstruction_loss", lambda x, x_hat: None)
+    assert "return" in result.cases[0].message
+
+
+def test_an_exception_in_the_answer_is_reported():
+    result = run_check("01.reconstruction_loss", lambda x, x_hat: 1 / 0)
+    assert result.points == 0 and "ZeroDivisionError" in result.cases[0].message
+
+
+def test_answers_cannot_corrupt_the_inputs_of_the_reference():
+    def mutating(W, b):
+        W.zero_()
+        return torch.relu(W + b[:, None])
+
+    result = run_check("01.response_matrix", mutating)
+    assert result.points == 0  # judged against the untouched inputs
+
+
+def test_partial_credit_is_proportional():
+    calls = {"n": 0}
+
+    def half_right(W, b):
+        calls["n"] += 1
+        out = torch.relu(W + b[:, None])
+        return out if calls["n"] == 1 else out + 1
+
+    result = run_check("01.response_matrix", half_right)
+    assert result.points == pytest.approx(2 / 3, abs=0.01)
+    assert result.status == "partial"
+
+
+def test_check_prints_the_report_and_hint(capsys):
+    from polysemantic import check
+
+    check("01.response_matrix", lambda W, b: W + b[:, None])
+    out = capsys.readouterr().out
+    assert "✗" in out and "Hint:" in out and "torch.relu" in out
+
+
+def test_check_with_a_wrong_id_or_a_non_function_says_so(capsys):
+    from polysemantic import check
+
+    check("01.no_such_question", lambda: None)
+    assert "no question '01.no_such_question'" in capsys.readouterr().out
+    check("01.response_matrix", np.zeros(3))
+    assert "needs the function you wrote" in capsys.readouterr().out
+
+
+def test_score_reports_the_chapter(capsys):
+    from polysemantic import score
+    from polysemantic.grading.question import get_question
+
+    for q in ("01.response_matrix", "01.reconstruction_loss"):
+        run_check(q, get_question(q).reference)
+    score("01")
+    out = capsys.readouterr().out
+    assert "Chapter 01:" in out and "/ 7 points" in out
