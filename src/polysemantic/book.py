@@ -88,6 +88,9 @@ def _page_scripts(app: Any, pagename: str, templatename: str, context: dict, doc
     the book does not use live kernels, so its scripts are dropped. Colab can open
     .ipynb files only, so markdown pages lose the launch button.
     """
+    # The theme's template reads `default_mode`, which nothing sets: on a reader's
+    # first visit it then logs "Got invalid theme mode" as a console error.
+    context.setdefault("default_mode", "auto")
     context["script_files"] = [
         script for script in context.get("script_files", [])
         if "thebe" not in str(script)
@@ -99,8 +102,8 @@ def _page_scripts(app: Any, pagename: str, templatename: str, context: dict, doc
             if button.get("label") != "launch-buttons"
         ]
     if _MARKER in context.get("body", ""):
-        app.add_js_file("plotly.min.js", priority=600)
-        app.add_js_file("polysemantic-plotly.js", priority=601)
+        # Plain strings are rendered by Sphinx's js_tag as <script src=...>.
+        context["script_files"] += ["_static/plotly.min.js", "_static/polysemantic-plotly.js"]
 
 
 def _configure(app: Any, config: Any) -> None:

@@ -1,0 +1,141 @@
+"""The book builds offline with warnings as errors, and its pages need nothing from outside."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.md"))
+PAGE_BUDGET = 1_500_000  # bytes of a built chapter page, plotly.js excluded
+
+
+@pytest.fixture(scope="module")
+def built_book():
+    """Build the book exactly as `make book` does (warnings are errors)."""
+    run = subprocess.run([sys.executable, "-m", "polysemantic.cli", "book"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=1200)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    assert "The book is built" in run.stdout
+    return HTML
+
+
+class _Resources(HTMLParser):
+    """Every resource a page loads by itself (not the links a reader may click)."""
+
+    def __init__(self):
+        super().__init__()
+        self.loads: list[str] = []
+        self.scripts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("script", "img", "iframe", "audio", "video", "source") and attrs.get("src"):
+            self.loads.append(attrs["src"])
+            if tag == "script":
+                self.scripts.append(attrs["src"])
+        if tag == "link" and attrs.get("href") and attrs.get("rel") != "canonical":
+            self.loads.append(attrs["href"])
+
+
+def _resources(page: Path) -> _Resources:
+    parser = _Resources()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_no_page_loads_anything_from_outside(built_book):
+    pages = list(built_book.rglob("*.html"))
+    assert len(pages) > 5
+    for page in pages:
+        external = [u for u in _resources(page).loads if re.match(r"^(https?:)?//", u)]
+        assert not external, f"{page.relative_to(built_book)} loads {external}"
+
+
+def test_math_and_plotly_are_served_by_the_book(built_book):
+    assert (built_book / "_static" / "mathjax" / "tex-chtml.js").exists()
+    assert (built_book / "_static" / "plotly.min.js").exists()
+    page = built_book / "chapters" / f"{CHAPTERS[0]}.html"
+    scripts = _resources(page).scripts
+    assert any("_static/mathjax/tex-chtml.js" in s for s in scripts)
+    assert sum("plotly.min.js" in s for s in scripts) == 1  # once per page
+    intro = _resources(built_book / "book" / "intro.html").scripts
+    assert not any("plotly.min.js" in s for s in intro)  # only pages with figures
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_pages_carry_their_figures_within_budget(built_book, chapter):
+    page = built_book / "chapters" / f"{chapter}.html"
+    text = page.read_text(encoding="utf-8")
+    figures = re.findall(r'<div class="ps-plotly" role="img" aria-label="([^"]+)">'
+                         r'<script type="application/json">(.*?)</script>', text, re.S)
+    assert len(figures) >= 2, "every chapter has at least two interactive figures"
+    for caption, payload in figures:
+        spec = json.loads(payload.replace("<\\/", "</"))
+        assert spec["data"] and caption.strip()
+        assert spec["layout"]["xaxis"]["title"]["text"]
+    assert page.stat().st_size < PAGE_BUDGET
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_exercise_and_solution_pages_exist(built_book, chapter):
+    exercise = (built_book / "exercises" / f"{chapter}.html").read_text(encoding="utf-8")
+    assert "colab.research.google.com" in exercise  # a launch link for the notebook
+    assert f"{chapter}.ipynb" in exercise  # and a download of it
+    assert "BEGIN SOLUTION" not in exercise
+    solution = (built_book / "solutions" / f"{chapter}.html").read_text(encoding="utf-8")
+    assert "all cases pass" in solution  # stored outputs are shown
+
+
+_ERROR_PROBE = """<script>
+window.__errors = [];
+window.addEventListener("error", function (e) { window.__errors.push("error: " + e.message); });
+window.addEventListener("unhandledrejection", function (e) {
+  window.__errors.push("rejection: " + e.reason); });
+var __consoleError = console.error;
+console.error = function () { window.__errors.push("console.error: " +
+  Array.prototype.join.call(arguments, " ")); __consoleError.apply(console, arguments); };
+setTimeout(function () { var pre = document.createElement("pre"); pre.id = "__errors";
+  pre.textContent = JSON.stringify(window.__errors); document.body.appendChild(pre); }, 4000);
+</script>"""
+
+
+def _browser() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_page_renders_offline_in_a_browser(built_book, chapter, tmp_path):
+    """Headless Chromium, every host unresolvable: figures draw, math renders, no errors."""
+    browser = _browser()
+    if browser is None:
+        if os.environ.get("POLYSEMANTIC_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required here (POLYSEMANTIC_REQUIRE_BROWSER is set)")
+        pytest.skip("chromium is not installed: the browser check is skipped")
+    page = built_book / "chapters" / f"{chapter}.html"
+    probe = page.with_name(f"_probe_{chapter}.html")
+    text = page.read_text(encoding="utf-8")
+    probe.write_text(text.replace("<head>", "<head>" + _ERROR_PROBE, 1), encoding="utf-8")
+    try:
+        run = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--host-resolver-rules=MAP * ~NOTFOUND",
+             "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
+            capture_output=True, text=True, timeout=120)
+    finally:
+        probe.unlink()
+    dom = run.stdout
+    n_figures = text.count('class="ps-plotly"')
+    assert dom.count('class="main-svg"') >= n_figures, "a plotly figure did not draw"
+    assert "mjx-container" in dom, "MathJax did not render the formulas"
+    errors = re.search(r'<pre id="__errors">(.*?)</pre>', dom, re.S)
+    assert errors is not None, "the page did not finish loading"
+    assert json.loads(errors.group(1).replace("&quot;", '"')) == []
