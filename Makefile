@@ -24,7 +24,7 @@ book: $(STAMP)
 	$(BIN)/polysemantic book
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks conftest.py
 	$(BIN)/pytest
 
 exercises: $(STAMP)

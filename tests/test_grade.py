@@ -49,7 +49,8 @@ def test_wrong_answers_get_their_hints(tmp_path):
         "def response_matrix(W, b):\n    return W + b[:, None]\n\n"
         "def reconstruction_loss(x, x_hat):\n    return ((x - x_hat) ** 2).mean()\n"))
     result = grade_notebook(path)
-    rm, rl = result["questions"]["01.response_matrix"], result["questions"]["01.reconstruction_loss"]
+    questions = result["questions"]
+    rm, rl = questions["01.response_matrix"], questions["01.reconstruction_loss"]
     assert rm["points"] == 0 and "torch.relu" in rm["message"]
     assert rl["points"] == 0 and "sum the squared errors" in rl["message"]
     assert result["questions"]["01.neuron_to_feature"]["status"] == "missing"

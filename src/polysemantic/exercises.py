@@ -169,7 +169,8 @@ def sync(solutions: Path, exercises: Path, *, check: bool = False) -> list[str]:
         target = exercises / name
         current = target.read_text(encoding="utf-8") if target.exists() else None
         if current != text:
-            problems.append(f"exercises/{name} is {'missing' if current is None else 'out of date'}")
+            state = "missing" if current is None else "out of date"
+            problems.append(f"exercises/{name} is {state}")
             if not check:
                 exercises.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")

@@ -74,12 +74,14 @@ def heatmap(z: np.ndarray, *, x_labels: Sequence[str], y_labels: Sequence[str], 
 
 
 def lines(x: np.ndarray, ys: Mapping[str, np.ndarray], *, title: str, x_title: str,
-          y_title: str, caption: str, log_y: bool = False) -> go.Figure:
-    """One line per entry of `ys`, all against the same x."""
+          y_title: str, caption: str, log_y: bool = False,
+          colors: Mapping[str, str] | None = None) -> go.Figure:
+    """One line per entry of `ys`, all against the same x; `colors` may fix some colours."""
     fig = go.Figure()
     for name, y in ys.items():
+        line = {"color": colors[name]} if colors and name in colors else {}
         fig.add_trace(go.Scatter(x=np.asarray(x), y=np.asarray(y, dtype=float), name=name,
-                                 mode="lines"))
+                                 mode="lines", line=line))
     if log_y:
         fig.update_yaxes(type="log")
     return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption)
