@@ -1,0 +1,125 @@
+"""Chapter 06: toy models of superposition (Elhage et al. 2022, §2-§7).
+
+The ReLU output model, with an instance dimension so that many independent
+models (one per sparsity level, or per phase-diagram cell) train in one run:
+
+    h  = W x                 W: (n_instances, n_hidden, n_features)
+    x' = ReLU(Wᵀ h + b)      b: (n_instances, n_features)
+
+trained on sparse features with the importance-weighted loss
+Σ_i I_i (x_i − x'_i)², averaged over the batch and summed over instances.
+
+This module holds the model, the straightforward trainer and the geometry
+measures (feature dimensionality, dimensions per feature, norms, interference).
+The fast trainer, the phase classifier, the chapter and its graded questions
+are still to come (issue 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from polysemantic.data import sparse_features
+from polysemantic.progress import progress
+
+
+@dataclass(frozen=True)
+class ToyModelConfig:
+    n_features: int = 5
+    n_hidden: int = 2
+    n_instances: int = 10
+    n_steps: int = 10_000  # the paper's default
+    batch_size: int = 1024
+    lr: float = 1e-3
+    seed: int = 0
+
+
+class ToyModel(nn.Module):
+    """n_instances independent ReLU output models: x' = ReLU(Wᵀ W x + b)."""
+
+    def __init__(self, cfg: ToyModelConfig, generator: torch.Generator | None = None):
+        super().__init__()
+        i, m, n = cfg.n_instances, cfg.n_hidden, cfg.n_features
+        W = torch.empty(i, m, n)
+        for k in range(i):  # Xavier-normal per instance, as in the paper's notebook
+            nn.init.xavier_normal_(W[k], generator=generator)
+        self.W = nn.Parameter(W)                    # (i, m, n): column f is feature f
+        self.b = nn.Parameter(torch.zeros(i, n))   # (i, n)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, i, n) -> (batch, i, n)."""
+        h = torch.einsum("imn,bin->bim", self.W, x)              # (batch, i, m)
+        return torch.relu(torch.einsum("imn,bim->bin", self.W, h) + self.b)
+
+
+def importance_weighted_loss(x: torch.Tensor, x_hat: torch.Tensor,
+                             importance: torch.Tensor) -> torch.Tensor:
+    """Σ_i I_i (x_i − x̂_i)², averaged over the batch, summed over instances.
+
+    x, x_hat: (batch, n_instances, n_features); importance: (n_instances, n_features)
+    or (n_features,). Returns a scalar.
+    """
+    return (importance * (x - x_hat) ** 2).sum(-1).mean(0).sum()
+
+
+def train_toy_model(cfg: ToyModelConfig, importance: torch.Tensor,
+                    feature_probability: torch.Tensor) -> ToyModel:
+    """The straightforward trainer: AdamW, one einsum forward per step.
+
+    importance: (n_instances, n_features) or (n_features,);
+    feature_probability: (n_instances,) or (n_instances, n_features).
+    """
+    generator = torch.Generator().manual_seed(cfg.seed)
+    model = ToyModel(cfg, generator)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+    for _ in progress(range(cfg.n_steps), desc="training"):
+        x = sparse_features(cfg.batch_size, cfg.n_features, feature_probability,
+                            n_instances=cfg.n_instances, generator=generator)
+        loss = importance_weighted_loss(x, model(x), importance)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model
+
+
+# ---------------------------------------------------------------------------
+# Geometry of a trained W. Shapes: (n_hidden, n_features) or, with instances,
+# (n_instances, n_hidden, n_features); column i is feature i's direction W_i.
+# ---------------------------------------------------------------------------
+
+
+def feature_norms(W: torch.Tensor) -> torch.Tensor:
+    """||W_i|| for each feature: (..., n_hidden, n_features) -> (..., n_features)."""
+    return W.norm(dim=-2)
+
+
+def interference(W: torch.Tensor) -> torch.Tensor:
+    """Σ_{j≠i} (Ŵ_i · W_j)²: how much other features leak into feature i's direction.
+
+    (..., n_hidden, n_features) -> (..., n_features).
+    """
+    W_hat = W / W.norm(dim=-2, keepdim=True).clamp_min(1e-12)
+    overlaps = (W_hat.transpose(-1, -2) @ W) ** 2            # (..., n, n): (Ŵ_i · W_j)²
+    return overlaps.sum(-1) - torch.diagonal(overlaps, dim1=-2, dim2=-1)
+
+
+def feature_dimensionality(W: torch.Tensor) -> torch.Tensor:
+    """D_i = ||W_i||² / Σ_j (Ŵ_i · W_j)², the share of a dimension feature i gets.
+
+    (..., n_hidden, n_features) -> (..., n_features). 1 for a dedicated
+    dimension, 1/2 for an antipodal pair, 2/5 for a pentagon, 0 for a feature
+    that is not represented (Elhage et al. 2022, §7).
+    """
+    norms_sq = (W ** 2).sum(-2)                               # (..., n)
+    W_hat = W / W.norm(dim=-2, keepdim=True).clamp_min(1e-12)
+    denominator = ((W_hat.transpose(-1, -2) @ W) ** 2).sum(-1)  # (..., n)
+    return torch.where(norms_sq > 0, norms_sq / denominator.clamp_min(1e-12),
+                       torch.zeros_like(norms_sq))
+
+
+def dimensions_per_feature(W: torch.Tensor) -> torch.Tensor:
+    """D* = n_hidden / ||W||_F²: (..., n_hidden, n_features) -> (...)."""
+    return W.shape[-2] / (W ** 2).sum(dim=(-2, -1))

@@ -1,0 +1,97 @@
+"""Chapter 06's library: exact geometry on hand-built configurations, and the model."""
+
+import math
+
+import pytest
+import torch
+
+from polysemantic.superposition import (
+    ToyModel,
+    ToyModelConfig,
+    dimensions_per_feature,
+    feature_dimensionality,
+    feature_norms,
+    importance_weighted_loss,
+    interference,
+    train_toy_model,
+)
+
+
+def polygon(k: int) -> torch.Tensor:
+    """k unit vectors evenly around a circle: (2, k)."""
+    angles = torch.arange(k, dtype=torch.float64) * 2 * math.pi / k
+    return torch.stack([angles.cos(), angles.sin()])
+
+
+def tetrahedron() -> torch.Tensor:
+    v = torch.tensor([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]], dtype=torch.float64)
+    return (v / v.norm(dim=1, keepdim=True)).T  # (3, 4)
+
+
+def square_antiprism() -> torch.Tensor:
+    """Two squares, one turned by 45°, at heights ±1/√3 (a tight frame): (3, 8)."""
+    h = 1 / math.sqrt(3)
+    r = math.sqrt(1 - h * h)
+    points = []
+    for k in range(4):
+        a = k * math.pi / 2
+        points.append([r * math.cos(a), r * math.sin(a), h])
+        points.append([r * math.cos(a + math.pi / 4), r * math.sin(a + math.pi / 4), -h])
+    return torch.tensor(points, dtype=torch.float64).T
+
+
+@pytest.mark.parametrize("W, expected", [
+    (torch.tensor([[1.0, -1.0]], dtype=torch.float64), 1 / 2),   # antipodal pair (digon)
+    (polygon(3), 2 / 3),                                          # triangle
+    (tetrahedron(), 3 / 4),                                       # tetrahedron
+    (polygon(5), 2 / 5),                                          # pentagon
+    (square_antiprism(), 3 / 8),                                  # square antiprism
+    (torch.eye(3, dtype=torch.float64), 1.0),                     # dedicated dimensions
+], ids=["digon", "triangle", "tetrahedron", "pentagon", "square antiprism", "orthogonal"])
+def test_feature_dimensionality_of_exact_geometries(W, expected):
+    D = feature_dimensionality(W)
+    assert torch.allclose(D, torch.full_like(D, expected), atol=1e-12)
+
+
+def test_dimensionality_is_scale_free_and_zero_for_dropped_features():
+    W = torch.zeros(2, 3, dtype=torch.float64)
+    W[0, 0], W[1, 1] = 3.0, -0.5  # two dedicated dimensions, any length; feature 2 dropped
+    assert torch.allclose(feature_dimensionality(W), torch.tensor([1.0, 1.0, 0.0],
+                                                                  dtype=torch.float64))
+
+
+def test_instance_dimension():
+    W = torch.stack([polygon(5), polygon(5) * 0.5])  # (2, 2, 5)
+    assert feature_dimensionality(W).shape == (2, 5)
+    assert torch.allclose(dimensions_per_feature(W), torch.tensor([2 / 5, 8 / 5],
+                                                                  dtype=torch.float64))
+    assert torch.allclose(feature_norms(W)[1], torch.full((5,), 0.5, dtype=torch.float64))
+
+
+def test_interference_is_zero_for_orthogonal_features():
+    assert torch.allclose(interference(torch.eye(2)), torch.zeros(2))
+    assert torch.allclose(interference(torch.tensor([[1.0, -1.0]])), torch.ones(2))
+
+
+def test_loss_weights_importance_averages_batch_sums_instances():
+    x, x_hat = torch.ones(4, 2, 3), torch.zeros(4, 2, 3)
+    importance = torch.tensor([1.0, 0.5, 0.0])
+    assert importance_weighted_loss(x, x_hat, importance).item() == pytest.approx(2 * 1.5)
+
+
+def test_model_shapes():
+    model = ToyModel(ToyModelConfig(n_features=5, n_hidden=2, n_instances=3))
+    assert model(torch.rand(7, 3, 5)).shape == (7, 3, 5)
+
+
+def test_five_features_in_two_dimensions():
+    """Dense: the two most important features get orthogonal directions, the rest
+    are dropped. Sparse: all five share the plane as a pentagon (paper, §2)."""
+    cfg = ToyModelConfig(n_features=5, n_hidden=2, n_instances=2, n_steps=6000, lr=1e-2)
+    importance = 0.9 ** torch.arange(5.0)
+    model = train_toy_model(cfg, importance, torch.tensor([1.0, 0.03]))
+    W = model.W.detach()
+    dense_norms, sparse_norms = feature_norms(W)
+    assert (dense_norms[:2] > 0.9).all() and (dense_norms[2:] < 0.2).all()
+    assert (sparse_norms > 0.9).all()
+    assert torch.allclose(feature_dimensionality(W[1]), torch.full((5,), 0.4), atol=0.05)
