@@ -6,8 +6,12 @@ import pytest
 import torch
 
 from polysemantic.superposition import (
+    DEDICATED,
+    NOT_REPRESENTED,
+    SUPERPOSITION,
     ToyModel,
     ToyModelConfig,
+    classify_extra_feature,
     dimensions_per_feature,
     feature_dimensionality,
     feature_norms,
@@ -95,3 +99,20 @@ def test_five_features_in_two_dimensions():
     assert (dense_norms[:2] > 0.9).all() and (dense_norms[2:] < 0.2).all()
     assert (sparse_norms > 0.9).all()
     assert torch.allclose(feature_dimensionality(W[1]), torch.full((5,), 0.4), atol=0.05)
+
+
+@pytest.mark.parametrize("W, phase", [
+    ([[1.0, 0.0]], NOT_REPRESENTED),                       # n=2, m=1: extra dropped
+    ([[0.0, 1.0]], DEDICATED),                             # the extra takes the dimension
+    ([[1.0, -1.0]], SUPERPOSITION),                        # an antipodal pair
+    ([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], NOT_REPRESENTED),  # n=3, m=2
+    ([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], DEDICATED),
+    ([[1.0, -0.5, -0.5], [0.0, 0.87, -0.87]], SUPERPOSITION),  # a triangle
+])
+def test_phase_of_the_extra_feature(W, phase):
+    assert classify_extra_feature(torch.tensor(W)).item() == phase
+
+
+def test_phases_keep_the_instance_dimension():
+    W = torch.tensor([[[1.0, 0.0]], [[0.0, 1.0]], [[1.0, -1.0]]])  # (3, 1, 2)
+    assert classify_extra_feature(W).tolist() == [NOT_REPRESENTED, DEDICATED, SUPERPOSITION]

@@ -11,8 +11,8 @@ trained on sparse features with the importance-weighted loss
 
 This module holds the model, the straightforward trainer and the geometry
 measures (feature dimensionality, dimensions per feature, norms, interference).
-The fast trainer, the phase classifier, the chapter and its graded questions
-are still to come (issue 3).
+and the phase classifier of the extra feature. The fast trainer, the chapter
+and its graded questions are still to come (issue 3).
 """
 
 from __future__ import annotations
@@ -123,3 +123,29 @@ def feature_dimensionality(W: torch.Tensor) -> torch.Tensor:
 def dimensions_per_feature(W: torch.Tensor) -> torch.Tensor:
     """D* = n_hidden / ||W||_F²: (..., n_hidden, n_features) -> (...)."""
     return W.shape[-2] / (W ** 2).sum(dim=(-2, -1))
+
+
+# ---------------------------------------------------------------------------
+# The phase diagram (paper, §4): n features where the last one is the "extra"
+# feature whose importance and density are varied, in n - 1 hidden dimensions.
+# ---------------------------------------------------------------------------
+
+NOT_REPRESENTED, DEDICATED, SUPERPOSITION = 0, 1, 2
+PHASE_NAMES = ("not represented", "dedicated dimension", "superposition")
+
+
+def classify_extra_feature(W: torch.Tensor, norm_threshold: float = 0.5,
+                           interference_threshold: float = 0.1) -> torch.Tensor:
+    """The phase of the last feature: NOT_REPRESENTED, DEDICATED or SUPERPOSITION.
+
+    (..., n_hidden, n_features) -> (...,) integer codes (names in PHASE_NAMES).
+    Not represented: ||W_extra|| < norm_threshold. Dedicated: represented, and
+    no other feature leaks into its direction (interference below the threshold).
+    Superposition: represented, sharing its direction with other features.
+    """
+    extra_norm = feature_norms(W)[..., -1]
+    extra_interference = interference(W)[..., -1]
+    phase = torch.full(extra_norm.shape, SUPERPOSITION, dtype=torch.long)
+    phase[extra_interference < interference_threshold] = DEDICATED
+    phase[extra_norm < norm_threshold] = NOT_REPRESENTED
+    return phase
