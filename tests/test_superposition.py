@@ -18,6 +18,7 @@ from polysemantic.superposition import (
     importance_weighted_loss,
     interference,
     train_toy_model,
+    train_toy_model_simple,
 )
 
 
@@ -93,7 +94,7 @@ def test_five_features_in_two_dimensions():
     are dropped. Sparse: all five share the plane as a pentagon (paper, §2)."""
     cfg = ToyModelConfig(n_features=5, n_hidden=2, n_instances=2, n_steps=6000, lr=1e-2)
     importance = 0.9 ** torch.arange(5.0)
-    model = train_toy_model(cfg, importance, torch.tensor([1.0, 0.03]))
+    model, _ = train_toy_model(cfg, importance, torch.tensor([1.0, 0.03]))
     W = model.W.detach()
     dense_norms, sparse_norms = feature_norms(W)
     assert (dense_norms[:2] > 0.9).all() and (dense_norms[2:] < 0.2).all()
@@ -116,3 +117,40 @@ def test_phase_of_the_extra_feature(W, phase):
 def test_phases_keep_the_instance_dimension():
     W = torch.tensor([[[1.0, 0.0]], [[0.0, 1.0]], [[1.0, -1.0]]])  # (3, 1, 2)
     assert classify_extra_feature(W).tolist() == [NOT_REPRESENTED, DEDICATED, SUPERPOSITION]
+
+
+def _loss_on(model, importance, p, seed=123):
+    from polysemantic.data import sparse_features
+    x = sparse_features(8192, 5, p, n_instances=2, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        return (importance * (x - model(x)) ** 2).sum(-1).mean(0)  # (2,)
+
+
+def test_fast_trainer_reaches_the_same_results_as_the_simple_one():
+    cfg = ToyModelConfig(n_features=5, n_hidden=2, n_instances=2, n_steps=4000, lr=1e-2)
+    importance, p = 0.9 ** torch.arange(5.0), torch.tensor([1.0, 0.03])
+    fast, _ = train_toy_model(cfg, importance, p)
+    simple = train_toy_model_simple(cfg, importance, p)
+    assert torch.allclose(_loss_on(fast, importance, p), _loss_on(simple, importance, p),
+                          rtol=0.1, atol=1e-3)
+    for model in (fast, simple):
+        norms = feature_norms(model.W.detach())
+        assert (norms[0, :2] > 0.9).all() and (norms[0, 2:] < 0.2).all()   # dense: 2 kept
+        assert torch.allclose(feature_dimensionality(model.W.detach()[1]),
+                              torch.full((5,), 0.4), atol=0.05)           # sparse: pentagon
+
+
+def test_fast_trainer_logs_the_loss_and_keeps_the_callers_order():
+    cfg = ToyModelConfig(n_features=5, n_hidden=2, n_instances=3, n_steps=300, lr=1e-2)
+    p = torch.tensor([0.05, 1.0, 0.3])  # not sorted: the trainer sorts internally
+    model, log = train_toy_model(cfg, torch.ones(5), p, log_every=100)
+    assert log.shape == (3, 3)
+    assert (log[-1] < log[0]).all()
+    # the densest instance (index 1) has the largest loss: most features are on
+    assert log[-1].argmax() == 1
+
+
+def test_bad_settings_say_what_shapes_they_may_have():
+    cfg = ToyModelConfig(n_features=5, n_hidden=2, n_instances=3, n_steps=1)
+    with pytest.raises(ValueError, match=r"importance must be .*\(5,\)"):
+        train_toy_model(cfg, torch.ones(4), 1.0)
