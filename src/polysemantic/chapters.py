@@ -3,4 +3,7 @@
 Add a chapter's module here when it gains questions.
 """
 
-from polysemantic import monosemanticity  # noqa: F401  (01)
+from polysemantic import (
+    monosemanticity,  # noqa: F401  (01)
+    superposition,  # noqa: F401  (06)
+)

@@ -4,6 +4,7 @@
     polysemantic grade NOTEBOOK [--json]    grade one notebook's answers
     polysemantic execute [NOTEBOOK...]      rerun solution notebooks, storing their outputs
     polysemantic book                       build the HTML book into _build/html
+    polysemantic artifacts                  regenerate chapter 06's full-size results
 """
 
 from __future__ import annotations
@@ -98,6 +99,15 @@ def cmd_execute(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_artifacts(args: argparse.Namespace) -> int:
+    from polysemantic.sweeps import make_artifact
+
+    print("training the full-size sweeps (about 10 minutes on a 2-core CPU) ...", flush=True)
+    path = make_artifact()
+    print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    return 0
+
+
 def cmd_book(args: argparse.Namespace) -> int:
     root = _root(args.root)
     if not (root / "book" / "_config.yml").exists():
@@ -149,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     book.add_argument("--root", help="the course folder (default: found from here)")
     book.add_argument("--all", action="store_true", help="rebuild every page")
     book.set_defaults(run=cmd_book)
+
+    artifacts = commands.add_parser("artifacts", help="regenerate chapter 06's sweeps")
+    artifacts.set_defaults(run=cmd_artifacts)
 
     args = parser.parse_args(argv)
     try:

@@ -112,6 +112,98 @@ def heatmap_slider(zs: Sequence[np.ndarray], *, slider_labels: Sequence[str],
                   height=520)
 
 
+def arrows_slider(frames: Sequence[np.ndarray], *, slider_labels: Sequence[str],
+                  slider_title: str, arrow_names: Sequence[str], title: str, x_title: str,
+                  y_title: str, caption: str) -> go.Figure:
+    """2-D arrows from the origin, one set per slider position.
+
+    frames: each of shape (2, n_arrows), column k is arrow k's tip.
+    """
+    fig = go.Figure()
+    n_arrows = len(arrow_names)
+    limit = max(float(np.abs(f).max()) for f in frames) * 1.15 or 1.0
+    for k, tips in enumerate(frames):
+        for a in range(n_arrows):
+            x, y = float(tips[0, a]), float(tips[1, a])
+            fig.add_trace(go.Scatter(
+                x=[0, x], y=[0, y], mode="lines+markers", name=arrow_names[a],
+                legendgroup=arrow_names[a], showlegend=k == 0, visible=k == 0,
+                line={"color": PALETTE[a % len(PALETTE)], "width": 3},
+                marker={"size": [0, 10], "symbol": "circle"},
+                hovertemplate=f"{arrow_names[a]}: (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
+            ))
+    steps = [
+        {"method": "update", "label": label,
+         "args": [{"visible": [i // n_arrows == k for i in range(len(frames) * n_arrows)]}]}
+        for k, label in enumerate(slider_labels)
+    ]
+    fig.update_layout(sliders=[{"active": 0, "steps": steps, "pad": {"t": 50},
+                                "currentvalue": {"prefix": f"{slider_title}: "}}])
+    fig.update_xaxes(range=[-limit, limit], zeroline=True)
+    fig.update_yaxes(range=[-limit, limit], zeroline=True, scaleanchor="x", scaleratio=1)
+    return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption,
+                  height=560)
+
+
+def category_map(categories: np.ndarray, *, x: np.ndarray, y: np.ndarray,
+                 names: Sequence[str], title: str, x_title: str, y_title: str,
+                 caption: str, log_x: bool = True, log_y: bool = True) -> go.Figure:
+    """A map of categories (integers 0..len(names)-1) over a grid, regions named on it.
+
+    categories: (len(y), len(x)).
+    """
+    categories = np.asarray(categories)
+    k = len(names)
+    colors = [PALETTE[i] for i in (5, 2, 0)][:k] if k <= 3 else list(PALETTE[:k])
+    scale = []
+    for i, color in enumerate(colors):  # a stepped colour scale: one flat band per category
+        scale += [[i / k, color], [(i + 1) / k, color]]
+    fig = go.Figure(go.Heatmap(
+        z=categories, x=np.asarray(x), y=np.asarray(y), zmin=-0.5, zmax=k - 0.5,
+        colorscale=scale, showscale=False,
+        customdata=np.asarray(names, dtype=object)[categories],
+        hovertemplate=f"{x_title}: %{{x:.3g}}<br>{y_title}: %{{y:.3g}}<br>"
+                      "%{customdata}<extra></extra>",
+    ))
+    for i, name in enumerate(names):  # label each region at the centre of its cells
+        rows, cols = np.nonzero(categories == i)
+        if len(rows) == 0:
+            continue
+        cx = np.exp(np.log(x[cols]).mean()) if log_x else x[cols].mean()
+        cy = np.exp(np.log(y[rows]).mean()) if log_y else y[rows].mean()
+        fig.add_annotation(x=np.log10(cx) if log_x else cx, y=np.log10(cy) if log_y else cy,
+                           text=f"<b>{name}</b>", showarrow=False,
+                           font={"color": "white", "size": 14},
+                           bgcolor="rgba(0,0,0,0.45)")
+    if log_x:
+        fig.update_xaxes(type="log")
+    if log_y:
+        fig.update_yaxes(type="log")
+    return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption)
+
+
+def points_with_levels(x: np.ndarray, points: np.ndarray, line: np.ndarray,
+                       levels: Mapping[str, float], *, point_name: str, line_name: str,
+                       title: str, x_title: str, y_title: str, caption: str,
+                       log_x: bool = True) -> go.Figure:
+    """Many points per x (points: (len(x), k)), a line through x, and named levels."""
+    fig = go.Figure()
+    xs = np.repeat(np.asarray(x, dtype=float), points.shape[1])
+    fig.add_trace(go.Scatter(x=xs, y=np.asarray(points, dtype=float).ravel(), mode="markers",
+                             name=point_name, marker={"size": 4, "opacity": 0.35,
+                                                      "color": PALETTE[0]}))
+    fig.add_trace(go.Scatter(x=np.asarray(x), y=np.asarray(line, dtype=float), mode="lines",
+                             name=line_name, line={"color": PALETTE[5], "width": 3}))
+    for name, value in levels.items():
+        fig.add_hline(y=value, line={"dash": "dot", "width": 1, "color": PALETTE[7]},
+                      annotation_text=name, annotation_position="right")
+    if log_x:
+        fig.update_xaxes(type="log")
+    fig = layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption,
+                 height=520)
+    return fig.update_layout(margin={"r": 190})  # room for the levels' names
+
+
 def _in_colab() -> bool:
     return "google.colab" in sys.modules
 
