@@ -176,9 +176,9 @@ def category_map(categories: np.ndarray, *, x: np.ndarray, y: np.ndarray,
                            font={"color": "white", "size": 14},
                            bgcolor="rgba(0,0,0,0.45)")
     if log_x:
-        fig.update_xaxes(type="log")
+        fig.update_xaxes(type="log", dtick=1)  # ticks at powers of ten only
     if log_y:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(type="log", dtick=1)
     return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption)
 
 
@@ -194,14 +194,17 @@ def points_with_levels(x: np.ndarray, points: np.ndarray, line: np.ndarray,
                                                       "color": PALETTE[0]}))
     fig.add_trace(go.Scatter(x=np.asarray(x), y=np.asarray(line, dtype=float), mode="lines",
                              name=line_name, line={"color": PALETTE[5], "width": 3}))
-    for name, value in levels.items():
+    for k, (name, value) in enumerate(sorted(levels.items(), key=lambda item: item[1])):
+        # alternate label sides so that close levels (2/5 and 3/8) stay readable
         fig.add_hline(y=value, line={"dash": "dot", "width": 1, "color": PALETTE[7]},
-                      annotation_text=name, annotation_position="right")
+                      annotation_text=name,
+                      annotation_position="bottom right" if k % 2 == 0 else "top right")
     if log_x:
         fig.update_xaxes(type="log")
     fig = layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption,
-                 height=520)
-    return fig.update_layout(margin={"r": 190})  # room for the levels' names
+                 height=560)
+    return fig.update_layout(margin={"r": 190},  # room for the levels' names
+                             legend={"orientation": "h", "y": -0.2, "x": 0})
 
 
 def _in_colab() -> bool:
