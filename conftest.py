@@ -1,6 +1,7 @@
 """pytest set-up shared by the tests and by nbval on the notebooks.
 
-- Progress bars off, so stored notebook outputs compare exactly.
+- Progress bars off, so stored notebook outputs compare exactly; one thread
+  per worker (see below).
 - nbval: plotly figure outputs are not compared (their numbers are float data
   for drawing); printed text is. Exercise notebooks only have to run clean
   (nbval-lax), solution notebooks must reproduce their stored outputs.
@@ -10,6 +11,12 @@ import os
 from pathlib import Path
 
 os.environ["POLYSEMANTIC_PROGRESS"] = "0"
+# pytest runs two workers on this 2-core machine: one thread each. Two-thread
+# torch in each would oversubscribe the cores, and OpenMP's spinning threads
+# then slow everything several-fold. The notebooks' kernels and the book build
+# inherit this; `polysemantic execute` stores outputs with the same setting.
+os.environ["OMP_NUM_THREADS"] = "1"
+os.environ["MKL_NUM_THREADS"] = "1"
 
 try:
     from nbval.plugin import IPyNbFile

@@ -86,6 +86,9 @@ def cmd_execute(args: argparse.Namespace) -> int:
     root = _root(args.root)
     paths = args.notebooks or sorted((root / "solutions").glob("*.ipynb"))
     os.environ["POLYSEMANTIC_PROGRESS"] = "0"
+    # The tests run notebooks single-threaded (conftest.py); store outputs the same way
+    # so that the last printed digit cannot differ with the thread count.
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
     for path in paths:
         if not Path(path).exists():
             return _fail("execute", f"{path}: no such file")

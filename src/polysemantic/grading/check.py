@@ -38,6 +38,7 @@ class CheckResult:
 
 
 _results: dict[str, CheckResult] = {}
+_skipped: set[str] = set()  # questions whose dependent cells were skipped so far
 
 
 def _report(title: str, result: CheckResult) -> str:
@@ -125,7 +126,18 @@ def needs_answer(question_id: str) -> Iterator[None]:
     try:
         yield
     except NotImplementedError:
+        _skipped.add(question_id)
         print(
             f"⏭ This cell uses your answer to {question_id}, which is not written yet. "
             "It will run once you solve that exercise."
         )
+    except NameError as error:
+        if not _skipped:  # a genuine bug in the cell: let it show
+            raise
+        print(
+            f"⏭ This cell needs {error.name!r}, made by an earlier cell that was skipped "
+            f"(it waits for {', '.join(sorted(_skipped))}). Solve that exercise, then rerun "
+            "the cells from there."
+        )
+    else:
+        _skipped.discard(question_id)
