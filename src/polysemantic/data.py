@@ -92,9 +92,9 @@ class SparseFeatureSampler:
             while not bool((positions[:, -1] >= self.length).all()):  # astronomically rare
                 more = self._positions(end - start, slots, log_q, positions[:, -1:] + 1)
                 positions = torch.cat([positions, more], dim=1)
-            inside = positions < self.length
+            past_end = positions >= self.length
             values = torch.rand(positions.shape, generator=self.generator)
-            values = (1.0 - values).mul_(inside)              # (0, 1], and 0 past the end
+            values = (1.0 - values).masked_fill_(past_end, 0.0)  # (0, 1], and 0 past the end
             # Positions inside are distinct, so adding onto zeros writes each value
             # once; the ones past the end all land on the last entry, adding 0.
             flat[start:end].scatter_add_(1, positions.clamp_(max=self.length - 1), values)

@@ -160,11 +160,16 @@ def train_toy_model(cfg: ToyModelConfig, importance: torch.Tensor | float,
     i, m, n = cfg.n_instances, cfg.n_hidden, cfg.n_features
     chunk = _chunk_size(cfg)
     sampler = SparseFeatureSampler(i, cfg.batch_size, n, p[order], generator)
-    batch = torch.empty(i, cfg.batch_size, n)  # features, sampled once per step
-    pre = torch.empty(i, chunk, n)    # Wᵀ W x + b, then dL/dpre in place
-    mask = torch.empty(i, chunk, n, dtype=torch.bool)
-    h = torch.empty(i, chunk, m)      # W x
-    grad_h = torch.empty(i, chunk, m)
+    # Features-major layout, (i, n, batch): each model's matmuls become (m x n) @ (n x batch),
+    # which BLAS runs far faster than (batch x n) @ (n x m) when n and m are tiny. The
+    # sampler's values are i.i.d., so reading its buffer in this order changes nothing.
+    flat = torch.empty(i, cfg.batch_size * n)
+    batch = flat.view(i, n, cfg.batch_size)
+    pre_buffer = torch.empty(i, n, chunk)      # Wᵀ W x + b, then dL/dpre in place
+    off_buffer = torch.empty(i, n, chunk, dtype=torch.bool)  # where the ReLU is off
+    h = torch.empty(i, m, chunk)               # W x
+    grad_h = torch.empty(i, m, chunk)
+    scale = scale.transpose(1, 2).contiguous()                        # (i, n, 1)
     W.grad, b.grad = torch.zeros_like(W), torch.zeros_like(b)
     optimizer = torch.optim.AdamW([W, b], lr=cfg.lr)
     losses = []
@@ -174,22 +179,23 @@ def train_toy_model(cfg: ToyModelConfig, importance: torch.Tensor | float,
         Wt = W.transpose(1, 2)                                        # (i, n, m)
         logging = bool(log_every) and step % log_every == 0
         loss = torch.zeros(i)
-        sampler.sample(batch)
+        sampler.sample(flat.view(i, cfg.batch_size, n))
         # The batch in chunks that stay in the CPU's cache; gradients accumulate.
         for start in range(0, cfg.batch_size, chunk):
-            x = batch[:, start:start + chunk]                          # (i, chunk, n)
-            torch.bmm(x, Wt, out=h)                                   # h = W x
-            torch.baddbmm(b.unsqueeze(1), h, W, out=pre)              # pre = Wᵀ h + b
-            torch.gt(pre, 0, out=mask)
+            x = batch[:, :, start:start + chunk]                      # (i, n, chunk)
+            pre, off = pre_buffer[:, :, : x.shape[2]], off_buffer[:, :, : x.shape[2]]
+            torch.bmm(W, x, out=h)                                    # h = W x
+            torch.baddbmm(b.unsqueeze(2), Wt, h, out=pre)             # pre = Wᵀ h + b
+            torch.le(pre, 0, out=off)
             pre.sub_(x)                                               # pre - x
             if logging:
-                err = torch.where(mask, pre, -x)                      # relu(pre) - x
+                err = torch.where(off, -x, pre)                       # relu(pre) - x
                 loss += (err ** 2 * scale).sum((1, 2)) / 2
-            pre.mul_(scale).mul_(mask)                                # dL/dpre
-            b.grad.add_(pre.sum(1))                                   # dL/db
-            W.grad.baddbmm_(h.transpose(1, 2), pre)                   # via pre = Wᵀ h
-            torch.bmm(pre, Wt, out=grad_h)
-            W.grad.baddbmm_(grad_h.transpose(1, 2), x)                # via h = W x
+            pre.mul_(scale).masked_fill_(off, 0.0)                    # dL/dpre
+            b.grad.add_(pre.sum(2))                                   # dL/db
+            W.grad.baddbmm_(h, pre.transpose(1, 2))                   # via pre = Wᵀ h
+            torch.bmm(W, pre, out=grad_h)                             # dL/dh = W dL/dpre
+            W.grad.baddbmm_(grad_h, x.transpose(1, 2))                # via h = W x
         if logging:
             losses.append(loss)
         optimizer.step()
