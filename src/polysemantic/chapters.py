@@ -1,9 +1,7 @@
 """The chapter modules, imported so that their graded questions are registered.
 
-Add a chapter's module here when it gains questions.
+Add a chapter's module here when it gains questions:
+01 monosemanticity, 03 capacity, 06 superposition.
 """
 
-from polysemantic import (
-    monosemanticity,  # noqa: F401  (01)
-    superposition,  # noqa: F401  (06)
-)
+from polysemantic import capacity, monosemanticity, superposition  # noqa: F401

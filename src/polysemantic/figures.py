@@ -87,26 +87,37 @@ def lines(x: np.ndarray, ys: Mapping[str, np.ndarray], *, title: str, x_title: s
     return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption)
 
 
+def stepped(frames: Sequence[Sequence[go.BaseTraceType]], *, slider_labels: Sequence[str],
+            slider_title: str) -> go.Figure:
+    """A figure showing one group of traces at a time, chosen with a slider.
+
+    frames[k] is the list of traces shown at slider position k.
+    """
+    fig = go.Figure()
+    owner = []  # which slider position each trace belongs to
+    for k, traces in enumerate(frames):
+        for trace in traces:
+            trace.visible = k == 0
+            fig.add_trace(trace)
+            owner.append(k)
+    steps = [{"method": "update", "label": label,
+              "args": [{"visible": [o == k for o in owner]}]}
+             for k, label in enumerate(slider_labels)]
+    fig.update_layout(sliders=[{"active": 0, "steps": steps, "pad": {"t": 50},
+                                "currentvalue": {"prefix": f"{slider_title}: "}}])
+    return fig
+
+
 def heatmap_slider(zs: Sequence[np.ndarray], *, slider_labels: Sequence[str],
                    slider_title: str, x_labels: Sequence[str], y_labels: Sequence[str],
                    title: str, x_title: str, y_title: str, colorbar_title: str,
                    caption: str, zmin: float | None = None,
                    zmax: float | None = None) -> go.Figure:
     """Several heatmaps of one shape, one shown at a time, chosen with a slider."""
-    fig = go.Figure()
-    for k, z in enumerate(zs):
-        trace = heatmap(z, x_labels=x_labels, y_labels=y_labels, title=title, x_title=x_title,
-                        y_title=y_title, colorbar_title=colorbar_title, caption=caption,
-                        zmin=zmin, zmax=zmax).data[0]
-        trace.visible = k == 0
-        fig.add_trace(trace)
-    steps = [
-        {"method": "update", "label": label,
-         "args": [{"visible": [i == k for i in range(len(zs))]}]}
-        for k, label in enumerate(slider_labels)
-    ]
-    fig.update_layout(sliders=[{"active": 0, "steps": steps, "pad": {"t": 50},
-                                "currentvalue": {"prefix": f"{slider_title}: "}}])
+    frames = [[heatmap(z, x_labels=x_labels, y_labels=y_labels, title=title, x_title=x_title,
+                       y_title=y_title, colorbar_title=colorbar_title, caption=caption,
+                       zmin=zmin, zmax=zmax).data[0]] for z in zs]
+    fig = stepped(frames, slider_labels=slider_labels, slider_title=slider_title)
     fig.update_yaxes(autorange="reversed")
     return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption,
                   height=520)
@@ -119,30 +130,39 @@ def arrows_slider(frames: Sequence[np.ndarray], *, slider_labels: Sequence[str],
 
     frames: each of shape (2, n_arrows), column k is arrow k's tip.
     """
-    fig = go.Figure()
-    n_arrows = len(arrow_names)
     limit = max(float(np.abs(f).max()) for f in frames) * 1.15 or 1.0
-    for k, tips in enumerate(frames):
-        for a in range(n_arrows):
-            x, y = float(tips[0, a]), float(tips[1, a])
-            fig.add_trace(go.Scatter(
-                x=[0, x], y=[0, y], mode="lines+markers", name=arrow_names[a],
-                legendgroup=arrow_names[a], showlegend=k == 0, visible=k == 0,
-                line={"color": PALETTE[a % len(PALETTE)], "width": 3},
-                marker={"size": [0, 10], "symbol": "circle"},
-                hovertemplate=f"{arrow_names[a]}: (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
-            ))
-    steps = [
-        {"method": "update", "label": label,
-         "args": [{"visible": [i // n_arrows == k for i in range(len(frames) * n_arrows)]}]}
-        for k, label in enumerate(slider_labels)
+    traces = [
+        [go.Scatter(x=[0, float(tips[0, a])], y=[0, float(tips[1, a])], mode="lines+markers",
+                    name=name, legendgroup=name, showlegend=k == 0,
+                    line={"color": PALETTE[a % len(PALETTE)], "width": 3},
+                    marker={"size": [0, 10]},
+                    hovertemplate=f"{name}: (%{{x:.2f}}, %{{y:.2f}})<extra></extra>")
+         for a, name in enumerate(arrow_names)]
+        for k, tips in enumerate(frames)
     ]
-    fig.update_layout(sliders=[{"active": 0, "steps": steps, "pad": {"t": 50},
-                                "currentvalue": {"prefix": f"{slider_title}: "}}])
+    fig = stepped(traces, slider_labels=slider_labels, slider_title=slider_title)
     fig.update_xaxes(range=[-limit, limit], zeroline=True)
     fig.update_yaxes(range=[-limit, limit], zeroline=True, scaleanchor="x", scaleratio=1)
     return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption,
                   height=560)
+
+
+def histogram_slider(samples: Sequence[np.ndarray], *, bins: np.ndarray,
+                     slider_labels: Sequence[str], slider_title: str, title: str,
+                     x_title: str, y_title: str, caption: str) -> go.Figure:
+    """One histogram per slider position, binned here so the page carries only counts."""
+    centers = (bins[:-1] + bins[1:]) / 2
+    frames = []
+    for values in samples:
+        counts, _ = np.histogram(values, bins=bins)
+        share = counts / max(len(values), 1)
+        frames.append([go.Bar(x=centers, y=share, width=np.diff(bins), showlegend=False,
+                              marker={"color": PALETTE[0]},
+                              hovertemplate=f"{x_title}: %{{x:.3f}}<br>{y_title}: "
+                                            "%{y:.3f}<extra></extra>")])
+    fig = stepped(frames, slider_labels=slider_labels, slider_title=slider_title)
+    return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption,
+                  height=480)
 
 
 def category_map(categories: np.ndarray, *, x: np.ndarray, y: np.ndarray,
