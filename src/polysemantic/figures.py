@@ -147,6 +147,28 @@ def arrows_slider(frames: Sequence[np.ndarray], *, slider_labels: Sequence[str],
                   height=560)
 
 
+def signals_slider(x: Sequence[float], frames: Sequence[Mapping[str, np.ndarray]], *,
+                   slider_labels: Sequence[str], slider_title: str, title: str,
+                   x_title: str, y_title: str, caption: str) -> go.Figure:
+    """Per slider position, several series over the same x: the first as bars (the
+    truth), the others as markers (estimates of it)."""
+    traces = []
+    for k, series in enumerate(frames):
+        group = []
+        for j, (name, y) in enumerate(series.items()):
+            style = dict(name=name, legendgroup=name, showlegend=k == 0,
+                         marker={"color": PALETTE[j % len(PALETTE)]})
+            if j == 0:
+                group.append(go.Bar(x=list(x), y=np.asarray(y, dtype=float), **style))
+            else:
+                group.append(go.Scatter(x=list(x), y=np.asarray(y, dtype=float),
+                                        mode="markers", **style))
+        traces.append(group)
+    fig = stepped(traces, slider_labels=slider_labels, slider_title=slider_title)
+    return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption,
+                  height=500)
+
+
 def histogram_slider(samples: Sequence[np.ndarray], *, bins: np.ndarray,
                      slider_labels: Sequence[str], slider_title: str, title: str,
                      x_title: str, y_title: str, caption: str) -> go.Figure:

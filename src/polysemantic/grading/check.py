@@ -116,20 +116,22 @@ def score_report(chapter: str | None = None) -> tuple[float, str]:
 
 
 @contextlib.contextmanager
-def needs_answer(question_id: str) -> Iterator[None]:
-    """Run a block that uses the learner's answer; skip it politely while unsolved.
+def needs_answer(*question_ids: str) -> Iterator[None]:
+    """Run a block that uses the learner's answers; skip it politely while unsolved.
 
         with needs_answer("01.response_matrix"):
             R = response_matrix(W, b)
             show(heatmap(R))
     """
+    names = ", ".join(question_ids)
     try:
         yield
     except NotImplementedError:
-        _skipped.add(question_id)
+        _skipped.update(question_ids)
+        answers = "answer to" if len(question_ids) == 1 else "answers to"
         print(
-            f"⏭ This cell uses your answer to {question_id}, which is not written yet. "
-            "It will run once you solve that exercise."
+            f"⏭ This cell uses your {answers} {names}, not all written yet. "
+            "It will run once you solve the exercise."
         )
     except NameError as error:
         if not _skipped:  # a genuine bug in the cell: let it show
@@ -140,4 +142,4 @@ def needs_answer(question_id: str) -> Iterator[None]:
             "the cells from there."
         )
     else:
-        _skipped.discard(question_id)
+        _skipped.difference_update(question_ids)
