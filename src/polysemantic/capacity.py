@@ -23,11 +23,16 @@ def random_unit_vectors(n_vectors: int, dim: int, generator: torch.Generator) ->
     return v / v.norm(dim=1, keepdim=True)
 
 
-def pairwise_abs_cosines(V: torch.Tensor) -> torch.Tensor:
-    """|cos| of every pair i < j of the rows of V: (n, d) -> (n (n - 1) / 2,)."""
+def pairwise_cosines(V: torch.Tensor) -> torch.Tensor:
+    """cos of every pair i < j of the rows of V: (n, d) -> (n (n - 1) / 2,)."""
     U = V / V.norm(dim=1, keepdim=True)
     i, j = torch.triu_indices(len(V), len(V), offset=1)
-    return (U[i] * U[j]).sum(-1).abs()
+    return (U[i] * U[j]).sum(-1)
+
+
+def pairwise_abs_cosines(V: torch.Tensor) -> torch.Tensor:
+    """|cos| of every pair i < j of the rows of V: (n, d) -> (n (n - 1) / 2,)."""
+    return pairwise_cosines(V).abs()
 
 
 def interference_stats(V: torch.Tensor) -> torch.Tensor:
@@ -171,7 +176,7 @@ register(Question(
                 "there are, n (n - 1) / 2.",
                 lambda V, eps: (pairwise_abs_cosines(V) <= eps).float().sum()),
         Mistake("signed cosines", "compare |cos| with eps: large negative cosines interfere too.",
-                lambda V, eps: (_signed_pairs(V) <= eps).float().mean()),
+                lambda V, eps: (pairwise_cosines(V) <= eps).float().mean()),
     ),
 ))
 
@@ -204,19 +209,18 @@ register(Question(
 # Wrong answers named by the mistakes above (each one a plausible learner's bug).
 
 def interference_stats_unnormalised(V: torch.Tensor) -> torch.Tensor:
-    i, j = torch.triu_indices(len(V), len(V), offset=1)
-    dots = (V[i] * V[j]).sum(-1).abs()
+    dots = pairwise_cosines(V).abs() * _pair_norms(V)   # |dot product| = |cos| |v_i| |v_j|
     return torch.stack([dots.mean(), dots.max()])
 
 
-def _signed_pairs(V: torch.Tensor) -> torch.Tensor:
-    U = V / V.norm(dim=1, keepdim=True)
+def _pair_norms(V: torch.Tensor) -> torch.Tensor:
     i, j = torch.triu_indices(len(V), len(V), offset=1)
-    return (U[i] * U[j]).sum(-1)
+    norms = V.norm(dim=1)
+    return norms[i] * norms[j]
 
 
 def signed_cosine_stats(V: torch.Tensor) -> torch.Tensor:
-    cos = _signed_pairs(V)
+    cos = pairwise_cosines(V)
     return torch.stack([cos.mean(), cos.max()])
 
 
