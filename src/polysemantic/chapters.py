@@ -1,7 +1,13 @@
 """The chapter modules, imported so that their graded questions are registered.
 
 Add a chapter's module here when it gains questions:
-01 monosemanticity, 03 capacity, 04 radio, 06 superposition.
+01 monosemanticity, 03 capacity, 04 radio, 05 directions, 06 superposition.
 """
 
-from polysemantic import capacity, monosemanticity, radio, superposition  # noqa: F401
+from polysemantic import (  # noqa: F401
+    capacity,
+    directions,
+    monosemanticity,
+    radio,
+    superposition,
+)

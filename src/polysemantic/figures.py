@@ -169,6 +169,29 @@ def signals_slider(x: Sequence[float], frames: Sequence[Mapping[str, np.ndarray]
                   height=500)
 
 
+def arrows_3d(tips: np.ndarray, *, arrow_names: Sequence[str], title: str,
+              caption: str, axis_titles: Sequence[str] = ("neuron 1", "neuron 2", "neuron 3"),
+              ) -> go.Figure:
+    """3-D arrows from the origin (tips: (3, n_arrows)), with the three axes drawn;
+    the reader turns the scene with the mouse."""
+    tips = np.asarray(tips, dtype=float)
+    fig = go.Figure()
+    for a, name in enumerate(arrow_names):
+        x, y, z = tips[:, a]
+        fig.add_trace(go.Scatter3d(x=[0, x], y=[0, y], z=[0, z], mode="lines+markers",
+                                   name=name, line={"color": PALETTE[a % len(PALETTE)],
+                                                    "width": 6},
+                                   marker={"size": [0, 5], "color": PALETTE[a % len(PALETTE)]}))
+    limit = float(np.abs(tips).max()) * 1.1
+    axis = {"range": [-limit, limit]}
+    fig.update_layout(scene={"xaxis": {**axis, "title": {"text": axis_titles[0]}},
+                             "yaxis": {**axis, "title": {"text": axis_titles[1]}},
+                             "zaxis": {**axis, "title": {"text": axis_titles[2]}},
+                             "aspectmode": "cube"})
+    return layout(fig, title=title, x_title=axis_titles[0], y_title=axis_titles[1],
+                  caption=caption, height=560)
+
+
 def histogram_slider(samples: Sequence[np.ndarray], *, bins: np.ndarray,
                      slider_labels: Sequence[str], slider_title: str, title: str,
                      x_title: str, y_title: str, caption: str) -> go.Figure:
