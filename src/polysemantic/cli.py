@@ -2,6 +2,7 @@
 
     polysemantic exercises [--check]        regenerate exercises/ from solutions/
     polysemantic grade NOTEBOOK [--json]    grade one notebook's answers
+    polysemantic grade DIR... --out CSV     a gradebook for many submissions
     polysemantic execute [NOTEBOOK...]      rerun solution notebooks, storing their outputs
     polysemantic book                       build the HTML book into _build/html
     polysemantic artifacts                  regenerate chapter 06's full-size results
@@ -57,11 +58,40 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
+    from polysemantic.grading.gradebook import GradebookError, collect, grade_many, write_gradebook
+
+    if args.out is None and len(args.notebooks) == 1 and not args.notebooks[0].is_dir():
+        return _grade_single(args)
+    try:
+        paths = collect(args.notebooks)
+        if args.out is not None and not args.force:  # before grading, not after
+            for existing in (args.out, args.out.with_suffix(".json")):
+                if existing.exists():
+                    raise GradebookError(f"{existing} already exists: choose another --out, "
+                                         "or pass --force to replace it")
+    except (GradebookError, OSError) as error:
+        return _fail("grade", str(error))
+    if not paths:
+        return _fail("grade", "no notebooks found in " + ", ".join(map(str, args.notebooks)))
+    print(f"grading {len(paths)} notebook(s), {args.jobs or 'one per core'} at a time ...",
+          file=sys.stderr, flush=True)
+    results = grade_many(paths, jobs=args.jobs, seed=args.seed, timeout=args.timeout)
+    for r in results:
+        status = "" if r["status"] == "graded" else f"  ({str(r['status']).split(':')[0]})"
+        print(f"{r['total']:>6g} / {r['max_total']:<4g} {r['notebook']}{status}")
+    if args.out is not None:
+        # Checked before grading; what appeared since came from a submission: replace it.
+        json_path = write_gradebook(results, args.out, force=True)
+        print(f"wrote {args.out} and {json_path}")
+    return 0
+
+
+def _grade_single(args: argparse.Namespace) -> int:
     from polysemantic.grading.grade import grade_notebook
     from polysemantic.grading.notebook import NotebookError
 
     try:
-        result = grade_notebook(args.notebook, hidden_seed=args.seed, timeout=args.timeout)
+        result = grade_notebook(args.notebooks[0], hidden_seed=args.seed, timeout=args.timeout)
     except NotebookError as error:
         return _fail("grade", str(error))
     if args.json:
@@ -144,9 +174,16 @@ def main(argv: list[str] | None = None) -> int:
     exercises.add_argument("--root", help="the course folder (default: found from here)")
     exercises.set_defaults(run=cmd_exercises)
 
-    grade = commands.add_parser("grade", help="grade a notebook's answers")
-    grade.add_argument("notebook", type=Path)
-    grade.add_argument("--json", action="store_true", help="print the result as JSON")
+    grade = commands.add_parser("grade", help="grade notebooks: one report, or a gradebook")
+    grade.add_argument("notebooks", type=Path, nargs="+", metavar="SUBMISSION",
+                       help="notebooks, or folders searched for *.ipynb")
+    grade.add_argument("--json", action="store_true",
+                       help="one notebook: print the result as JSON")
+    grade.add_argument("--out", type=Path, metavar="CSV",
+                       help="write a gradebook CSV (and a JSON with every case beside it)")
+    grade.add_argument("--force", action="store_true", help="replace existing --out files")
+    grade.add_argument("--jobs", type=int, default=None,
+                       help="notebooks graded at once (default: the number of cores)")
     grade.add_argument("--seed", type=int, default=0,
                        help="seed of the hidden cases (instructors: pick your own)")
     grade.add_argument("--timeout", type=float, default=120.0,

@@ -31,7 +31,7 @@ class Submission:
 
 
 _CHECK_CALL = re.compile(r"""check\(\s*["'](\d\d)\.""")
-_FILE_CHAPTER = re.compile(r"^(\d\d)_")
+_FILE_CHAPTER = re.compile(r"(?<![0-9])(\d\d)(?![0-9])")
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -64,7 +64,8 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
 
 
 def chapter_of(path: Path, notebook: nbformat.NotebookNode) -> str:
-    """The chapter 'NN' a notebook belongs to: metadata, then check() calls, then file name."""
+    """The chapter 'NN' a notebook belongs to: metadata, then check() calls, then the
+    one chapter number in its file name."""
     meta = notebook.metadata.get("polysemantic", {})
     if isinstance(meta, dict) and re.fullmatch(r"\d\d", str(meta.get("chapter", ""))):
         return str(meta["chapter"])
@@ -73,9 +74,12 @@ def chapter_of(path: Path, notebook: nbformat.NotebookNode) -> str:
             match = _CHECK_CALL.search(cell.source)
             if match:
                 return match.group(1)
-    match = _FILE_CHAPTER.match(path.name)
-    if match:
-        return match.group(1)
+    from polysemantic.grading.question import all_questions
+
+    known = {q.chapter for q in all_questions()}
+    named = {m for m in _FILE_CHAPTER.findall(path.stem) if m in known}
+    if len(named) == 1:  # 'alice_01.ipynb', '01_monosemanticity-bob.ipynb'
+        return named.pop()
     raise NotebookError(
         f"{path}: cannot tell which chapter this notebook belongs to "
         "(no polysemantic metadata, no check(...) call, no NN_ file name)"
@@ -111,6 +115,8 @@ def extract_definitions(notebook: nbformat.NotebookNode) -> tuple[str, tuple[str
     pieces: list[str] = []
     notes: list[str] = []
     code_cells = [c for c in notebook.cells if c.cell_type == "code"]
+    if not code_cells:
+        notes.append("the notebook has no code cells")
     for number, cell in enumerate(code_cells, start=1):
         source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
 from typing import Any
 
@@ -47,6 +48,25 @@ def _install_traps(questions: list[Question]) -> None:
                 setattr(module, attr, references[id(value)])
 
 
+def _refuse(*args: Any, **kwargs: Any) -> Any:
+    raise PermissionError("grading: a submission may not start processes")
+
+
+def _block_process_creation() -> None:
+    """No fork, exec, spawn or shell for the submission's code (a fork bomb stops here;
+    the process limit and the process-group kill in the grader back this up)."""
+    import subprocess
+
+    for name in ("fork", "forkpty", "system", "popen", "posix_spawn", "posix_spawnp",
+                 "execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp",
+                 "execlpe", "spawnv", "spawnve", "spawnvp", "spawnvpe", "spawnl", "spawnle"):
+        if hasattr(os, name):
+            setattr(os, name, _refuse)
+    subprocess.Popen = _refuse  # type: ignore[misc, assignment]
+    for name in ("run", "call", "check_call", "check_output", "getoutput", "getstatusoutput"):
+        setattr(subprocess, name, _refuse)
+
+
 class _Sink(io.TextIOBase):
     """Swallows what the submission prints, so output floods cost nothing."""
 
@@ -70,6 +90,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         for q in questions
     }
     _install_traps(questions)
+    _block_process_creation()
 
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
     notes: list[str] = []
