@@ -184,3 +184,46 @@ def test_four_row_gradebook_from_the_cli(tmp_path):
     assert "not attempted" in rows["ben"]["reason"]
     assert "invalid JSON" in rows["cat"]["reason"]
     assert "no code cells" in rows["dan"]["reason"]
+
+
+def test_gradescope_bundle_and_results(tmp_path):
+    """The bundle's run_autograder, run as Gradescope would (paths moved under tmp_path),
+    writes a results.json in Gradescope's documented shape."""
+    from polysemantic.grading.gradescope import VISIBILITIES
+
+    bundle = tmp_path / "bundle"
+    run = subprocess.run([sys.executable, "-m", "polysemantic.cli", "grade",
+                          "--gradescope", str(bundle)], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    for name in ("setup.sh", "run_autograder"):
+        assert (bundle / name).stat().st_mode & 0o111  # executable
+    assert (bundle / "course" / "src" / "polysemantic" / "cli.py").exists()
+    again = subprocess.run([sys.executable, "-m", "polysemantic.cli", "grade",
+                            "--gradescope", str(bundle)], capture_output=True, text=True,
+                           cwd=ROOT)
+    assert again.returncode == 2 and "not empty" in again.stderr
+
+    autograder = tmp_path / "autograder"
+    (autograder / "submission").mkdir(parents=True)
+    (autograder / "submission" / "mine.ipynb").write_bytes(
+        (ROOT / "solutions" / "01_monosemanticity.ipynb").read_bytes())
+    env = {"AUTOGRADER_ROOT": str(autograder), "POLYSEMANTIC_PYTHON": sys.executable,
+           "PATH": "/usr/bin:/bin"}
+    run = subprocess.run(["bash", str(bundle / "run_autograder")], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    results = json.loads((autograder / "results" / "results.json").read_text())
+    assert results["score"] == 7 and results["visibility"] in VISIBILITIES
+    assert {t["name"] for t in results["tests"]} == {
+        "01.response_matrix", "01.monosemanticity_score", "01.neuron_to_feature",
+        "01.reconstruction_loss"}
+    for test in results["tests"]:
+        assert all(isinstance(test[k], (int, float)) for k in ("score", "max_score"))
+        assert test["status"] in ("passed", "failed") and test["visibility"] in VISIBILITIES
+        assert "hidden cases:" in test["output"]
+
+    (autograder / "submission" / "mine.ipynb").write_text("{ broken")
+    subprocess.run(["bash", str(bundle / "run_autograder")], env=env, capture_output=True,
+                   timeout=300)
+    broken = json.loads((autograder / "results" / "results.json").read_text())
+    assert broken["score"] == 0 and "invalid JSON" in broken["output"]

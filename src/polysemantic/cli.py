@@ -60,6 +60,12 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 def cmd_grade(args: argparse.Namespace) -> int:
     from polysemantic.grading.gradebook import GradebookError, collect, grade_many, write_gradebook
 
+    if args.gradescope is not None:
+        return _gradescope_bundle(args)
+    if not args.notebooks:
+        return _fail("grade", "name the notebooks (or folders) to grade")
+    if args.gradescope_results is not None:
+        return _gradescope_results(args)
     if args.out is None and len(args.notebooks) == 1 and not args.notebooks[0].is_dir():
         return _grade_single(args)
     try:
@@ -83,6 +89,35 @@ def cmd_grade(args: argparse.Namespace) -> int:
         # Checked before grading; what appeared since came from a submission: replace it.
         json_path = write_gradebook(results, args.out, force=True)
         print(f"wrote {args.out} and {json_path}")
+    return 0
+
+
+def _gradescope_bundle(args: argparse.Namespace) -> int:
+    from polysemantic.grading.gradescope import write_bundle
+
+    root = _root(None)
+    if not (root / "pyproject.toml").exists():
+        return _fail("grade", f"run this from the course repository (no pyproject.toml in {root})")
+    try:
+        folder = write_bundle(args.gradescope, root)
+    except FileExistsError as error:
+        return _fail("grade", str(error))
+    print(f"wrote the Gradescope autograder to {folder}: zip its contents "
+          f"(cd {folder} && zip -r ../autograder.zip .) and upload the zip")
+    return 0
+
+
+def _gradescope_results(args: argparse.Namespace) -> int:
+    """Grade one submission and write Gradescope's results.json (never fails: a
+    submission that cannot be read gets 0 points and the reason)."""
+    from polysemantic.grading.gradebook import grade_one_path
+    from polysemantic.grading.gradescope import results_json
+
+    result = grade_one_path(args.notebooks[0], seed=args.seed, timeout=args.timeout)
+    args.gradescope_results.parent.mkdir(parents=True, exist_ok=True)
+    args.gradescope_results.write_text(json.dumps(results_json(result), indent=1,
+                                                  ensure_ascii=False), encoding="utf-8")
+    print(f"{result['total']:g} / {result['max_total']:g} points")
     return 0
 
 
@@ -175,8 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     exercises.set_defaults(run=cmd_exercises)
 
     grade = commands.add_parser("grade", help="grade notebooks: one report, or a gradebook")
-    grade.add_argument("notebooks", type=Path, nargs="+", metavar="SUBMISSION",
+    grade.add_argument("notebooks", type=Path, nargs="*", metavar="SUBMISSION",
                        help="notebooks, or folders searched for *.ipynb")
+    grade.add_argument("--gradescope", type=Path, metavar="DIR",
+                       help="write a Gradescope autograder bundle into DIR (no submissions)")
+    grade.add_argument("--gradescope-results", type=Path, metavar="JSON",
+                       help="grade one submission into Gradescope's results.json")
     grade.add_argument("--json", action="store_true",
                        help="one notebook: print the result as JSON")
     grade.add_argument("--out", type=Path, metavar="CSV",

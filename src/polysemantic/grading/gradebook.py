@@ -75,6 +75,12 @@ def _grade(item: Submission | dict[str, Any], seed: int | None,
         return _unreadable(item.path, f"grader error: {type(error).__name__}: {error}", "error")
 
 
+def grade_one_path(path: Path, *, seed: int | None = 0,
+                   timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+    """One notebook, always a result: unreadable files become a 0 with the reason."""
+    return _grade(_read(path), seed, timeout)
+
+
 def grade_many(paths: list[Path], *, jobs: int | None = None, seed: int | None = 0,
                timeout: float = DEFAULT_TIMEOUT) -> list[dict[str, Any]]:
     """Grade every notebook, `jobs` at a time (default: the number of cores).
