@@ -12,6 +12,9 @@ shape and numbers, never pickled objects. The verdict is reached by the parent.
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.abc
+import importlib.util
 import io
 import json
 import os
@@ -37,15 +40,39 @@ def _trap(question: Question):
     return trap
 
 
+class _KeepTrappedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Importing a library module again (after `del sys.modules[...]`, or through
+    importlib.reload) gives back the trapped module, not a fresh copy with the
+    reference implementations restored."""
+
+    def __init__(self, modules: dict[str, Any]):
+        self.modules = modules
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name in self.modules:
+            return importlib.util.spec_from_loader(name, self)
+        return None
+
+    def create_module(self, spec: Any) -> Any:
+        return self.modules[spec.name]
+
+    def exec_module(self, module: Any) -> None:
+        sys.modules[module.__name__] = module
+
+
 def _install_traps(questions: list[Question]) -> None:
     """Replace every reference implementation, wherever the library exposes it."""
     references = {id(q.reference): _trap(q) for q in questions}
+    library = {}
     for module_name, module in list(sys.modules.items()):
         if not module_name.startswith("polysemantic") or module is None:
             continue
+        library[module_name] = module
         for attr, value in list(vars(module).items()):
             if id(value) in references:
                 setattr(module, attr, references[id(value)])
+    sys.meta_path.insert(0, _KeepTrappedModules(library))
+    importlib.reload = lambda module: library.get(getattr(module, "__name__", ""), module)
 
 
 def _refuse(*args: Any, **kwargs: Any) -> Any:
