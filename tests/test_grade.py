@@ -143,3 +143,13 @@ def test_chapter_from_the_file_name_when_metadata_is_gone(tmp_path):
     path = tmp_path / "01_renamed.ipynb"
     nbformat.write(nb, path)
     assert grade_notebook(path)["chapter"] == "01"
+
+
+@pytest.mark.parametrize("stem", sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb")))
+def test_every_chapter_solution_gets_full_marks_and_its_blank_zero(stem):
+    solved = grade_notebook(ROOT / "solutions" / f"{stem}.ipynb")
+    assert solved["total"] == solved["max_total"] > 0, solved["questions"]
+    assert len(solved["questions"]) >= 3
+    blank = grade_notebook(ROOT / "exercises" / f"{stem}.ipynb")
+    assert blank["total"] == 0
+    assert {q["status"] for q in blank["questions"].values()} == {"not attempted"}
