@@ -128,11 +128,9 @@ def needs_answer(*question_ids: str) -> Iterator[None]:
         yield
     except NotImplementedError:
         _skipped.update(question_ids)
-        answers = "answer to" if len(question_ids) == 1 else "answers to"
-        print(
-            f"⏭ This cell uses your {answers} {names}, not all written yet. "
-            "It will run once you solve the exercise."
-        )
+        which = ("answer to {}, which is not written yet" if len(question_ids) == 1
+                 else "answers to {}, not all written yet").format(names)
+        print(f"⏭ This cell uses your {which}. It will run once you solve the exercise.")
     except NameError as error:
         if not _skipped:  # a genuine bug in the cell: let it show
             raise
