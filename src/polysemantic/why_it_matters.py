@@ -50,6 +50,31 @@ def ablation_damage(W: torch.Tensor, b_hidden: torch.Tensor, b_out: torch.Tensor
             - per_feature_error(W, b_hidden, b_out, x))
 
 
+def edit_out_feature(W: torch.Tensor, b_hidden: torch.Tensor, b_out: torch.Tensor,
+                     x: torch.Tensor, feature: int) -> torch.Tensor:
+    """How much each feature's error grows when feature `feature` is removed along its
+    own direction: its contribution x_A W_A is taken out of the pre-activations.
+
+    This needs the feature's value x_A, which the toy model gives us and a real
+    model does not (chapter 08's dictionary is how to get it). Returns (n_features,).
+    """
+    pre = x @ W.T + b_hidden                                     # (batch, n_neurons)
+    edited = torch.relu(pre - x[:, feature:feature + 1] * W[:, feature])
+    x_hat = torch.relu(edited @ W + b_out)
+    return ((x - x_hat) ** 2).mean(0) - per_feature_error(W, b_hidden, b_out, x)
+
+
+def planted_activations(W: torch.Tensor, b_hidden: torch.Tensor, x: torch.Tensor,
+                        planted: torch.Tensor, strength: float) -> torch.Tensor:
+    """Hidden activations with one extra feature written along a spread-out direction.
+
+    planted: (batch,) the extra feature's values; its direction puts `strength` on
+    every neuron, so no single neuron stands out. Returns (batch, n_neurons).
+    """
+    spread = torch.full((W.shape[0],), strength)
+    return torch.relu(x @ W.T + b_hidden + planted[:, None] * spread)
+
+
 def remove_direction(h: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
     """Project activations off one direction: h - (h · û) û.
 
