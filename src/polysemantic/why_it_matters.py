@@ -90,10 +90,16 @@ def probe_accuracy(activations: torch.Tensor, labels: torch.Tensor) -> torch.Ten
 
     activations: (batch, n_neurons); labels: (batch,) of 0.0 and 1.0.
     """
-    A = torch.cat([activations, torch.ones(len(activations), 1)], dim=1).double()
+    return _least_squares_probe(activations, labels, bias=True, threshold=0.5)
+
+
+def _least_squares_probe(activations: torch.Tensor, labels: torch.Tensor, *, bias: bool,
+                         threshold: float) -> torch.Tensor:
+    A = activations.double()
+    if bias:
+        A = torch.cat([A, torch.ones(len(A), 1, dtype=A.dtype)], dim=1)
     solution = torch.linalg.lstsq(A, labels.double()[:, None]).solution
-    predicted = (A @ solution)[:, 0] > 0.5
-    return (predicted == labels.bool()).double().mean()
+    return (((A @ solution)[:, 0] > threshold) == labels.bool()).double().mean()
 
 
 # ---------------------------------------------------------------------------
@@ -190,10 +196,11 @@ register(Question(
     ],
     mistakes=(
         Mistake("no bias", "add a column of ones to the activations so the probe has a bias.",
-                lambda activations, labels: _probe_without_bias(activations, labels)),
+                lambda activations, labels:
+                _least_squares_probe(activations, labels, bias=False, threshold=0.5)),
         Mistake("threshold at 0", "the labels are 0 and 1: predict 1 when the probe's output "
                 "is above 0.5, not above 0.", lambda activations, labels:
-                _probe_threshold(activations, labels, 0.0)),
+                _least_squares_probe(activations, labels, bias=True, threshold=0.0)),
     ),
 ))
 
@@ -202,16 +209,3 @@ def _zero_column(x: torch.Tensor, feature: int) -> torch.Tensor:
     x = x.clone()
     x[:, feature] = 0.0
     return x
-
-
-def _probe_without_bias(activations: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    A = activations.double()
-    w = torch.linalg.lstsq(A, labels.double()[:, None]).solution
-    return (((A @ w)[:, 0] > 0.5) == labels.bool()).double().mean()
-
-
-def _probe_threshold(activations: torch.Tensor, labels: torch.Tensor,
-                     threshold: float) -> torch.Tensor:
-    A = torch.cat([activations, torch.ones(len(activations), 1)], dim=1).double()
-    w = torch.linalg.lstsq(A, labels.double()[:, None]).solution
-    return (((A @ w)[:, 0] > threshold) == labels.bool()).double().mean()
