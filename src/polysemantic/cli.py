@@ -58,7 +58,14 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from polysemantic.grading.gradebook import GradebookError, collect, grade_many, write_gradebook
+    from polysemantic.grading.gradebook import (
+        GradebookError,
+        check_outputs_free,
+        collect,
+        grade_many,
+        row_status,
+        write_gradebook,
+    )
 
     if args.gradescope is not None:
         return _gradescope_bundle(args)
@@ -71,10 +78,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     try:
         paths = collect(args.notebooks)
         if args.out is not None and not args.force:  # before grading, not after
-            for existing in (args.out, args.out.with_suffix(".json")):
-                if existing.exists():
-                    raise GradebookError(f"{existing} already exists: choose another --out, "
-                                         "or pass --force to replace it")
+            check_outputs_free(args.out)
     except (GradebookError, OSError) as error:
         return _fail("grade", str(error))
     if not paths:
@@ -83,7 +87,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
           file=sys.stderr, flush=True)
     results = grade_many(paths, jobs=args.jobs, seed=args.seed, timeout=args.timeout)
     for r in results:
-        status = "" if r["status"] == "graded" else f"  ({str(r['status']).split(':')[0]})"
+        status = "" if r["status"] == "graded" else f"  ({row_status(r)})"
         print(f"{r['total']:>6g} / {r['max_total']:<4g} {r['notebook']}{status}")
     if args.out is not None:
         # Checked before grading; what appeared since came from a submission: replace it.

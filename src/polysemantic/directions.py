@@ -30,18 +30,6 @@ def plane_directions(n_concepts: int, turn: float = 0.0) -> torch.Tensor:
     return torch.stack([angles.cos(), angles.sin()])
 
 
-def autoencoder_output(W: torch.Tensor, b_hidden: torch.Tensor, b_out: torch.Tensor,
-                       x: torch.Tensor, hidden_relu: bool = True) -> torch.Tensor:
-    """Chapter 01's tied autoencoder as a function of its weights.
-
-    x̂ = ReLU(Wᵀ act(W x + b_hidden) + b_out), act = ReLU or the identity.
-    W: (n_neurons, n_features); x: (batch, n_features) -> (batch, n_features).
-    """
-    pre = x @ W.T + b_hidden                                      # (batch, n_neurons)
-    h = torch.relu(pre) if hidden_relu else pre
-    return torch.relu(h @ W + b_out)
-
-
 def read_concepts(activations: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
     """Each concept's value: the projection onto its unit direction.
 

@@ -22,7 +22,6 @@ tagged `solution-only` are dropped. Exercises carry no outputs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -36,12 +35,6 @@ _MD_STUB_END = re.compile(r"^\s*END STUB -->\s*$")
 
 class MarkerError(ValueError):
     """Solution markers that do not pair up; says where."""
-
-
-@dataclass(frozen=True)
-class Block:
-    kind: str  # "SOLUTION" or "STUB"
-    lines: list[str]
 
 
 def _uncomment(line: str, indent: str) -> str:

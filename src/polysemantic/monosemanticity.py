@@ -67,6 +67,17 @@ class TrainingRun:
     scores: torch.Tensor  # (n_records, n_instances, n_neurons) monosemanticity per neuron
 
 
+def autoencoder_output(W: torch.Tensor, b_hidden: torch.Tensor, b_out: torch.Tensor,
+                       x: torch.Tensor, hidden=torch.relu) -> torch.Tensor:
+    """One autoencoder as a function of its weights: x̂ = ReLU(Wᵀ hidden(W x + b_hidden) + b_out).
+
+    `hidden` is the hidden nonlinearity (ReLU), and the place where chapters 05 and 07
+    change it or edit the activations. W: (n_neurons, n_features);
+    x: (batch, n_features) -> (batch, n_features).
+    """
+    return torch.relu(hidden(x @ W.T + b_hidden) @ W + b_out)
+
+
 def train_autoencoder(cfg: MonosemanticConfig = MonosemanticConfig()) -> TrainingRun:
     """Train cfg.n_instances autoencoders at once; record loss and neuron scores."""
     generator = torch.Generator().manual_seed(cfg.seed)

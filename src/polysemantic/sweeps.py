@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from polysemantic.superposition import (
+    PHASE_NAMES,
     ToyModelConfig,
     classify_extra_feature,
     dimensions_per_feature,
@@ -55,6 +56,12 @@ def phase_diagram_weights(n_features: int, importances: np.ndarray, densities: n
     model, _ = train_toy_model(cfg, importance.reshape(n_instances, n_features),
                                density.reshape(n_instances))
     return model.W.detach()
+
+
+def majority_phase(phases: np.ndarray) -> np.ndarray:
+    """(n_seeds, n_importance, n_density) codes -> the phase most seeds reached per cell."""
+    counts = np.stack([(phases == k).sum(0) for k in range(len(PHASE_NAMES))])
+    return counts.argmax(0)
 
 
 def phase_diagram(n_features: int, importances: np.ndarray, densities: np.ndarray,

@@ -13,26 +13,17 @@ from collections.abc import Callable
 import torch
 
 from polysemantic.grading.question import Case, Mistake, Question, register
+from polysemantic.monosemanticity import autoencoder_output
 
 Edit = Callable[[torch.Tensor], torch.Tensor]
 
 
-def forward_with_edit(W: torch.Tensor, b_hidden: torch.Tensor, b_out: torch.Tensor,
-                      x: torch.Tensor, edit: Edit | None = None) -> torch.Tensor:
-    """x̂ = ReLU(Wᵀ edit(ReLU(W x + b_hidden)) + b_out).
-
-    W: (n_neurons, n_features); x: (batch, n_features) -> (batch, n_features).
-    """
-    h = torch.relu(x @ W.T + b_hidden)                          # (batch, n_neurons)
-    if edit is not None:
-        h = edit(h)
-    return torch.relu(h @ W + b_out)
-
-
 def per_feature_error(W: torch.Tensor, b_hidden: torch.Tensor, b_out: torch.Tensor,
                       x: torch.Tensor, edit: Edit | None = None) -> torch.Tensor:
-    """Mean squared reconstruction error of each feature: (n_features,)."""
-    return ((x - forward_with_edit(W, b_hidden, b_out, x, edit)) ** 2).mean(0)
+    """Mean squared reconstruction error of each feature, (n_features,), with an optional
+    `edit` applied to the hidden activations h = ReLU(W x + b_hidden)."""
+    hidden = torch.relu if edit is None else (lambda pre: edit(torch.relu(pre)))
+    return ((x - autoencoder_output(W, b_hidden, b_out, x, hidden)) ** 2).mean(0)
 
 
 def ablation_damage(W: torch.Tensor, b_hidden: torch.Tensor, b_out: torch.Tensor,
@@ -58,9 +49,10 @@ def edit_out_feature(W: torch.Tensor, b_hidden: torch.Tensor, b_out: torch.Tenso
     This needs the feature's value x_A, which the toy model gives us and a real
     model does not (chapter 08's dictionary is how to get it). Returns (n_features,).
     """
-    pre = x @ W.T + b_hidden                                     # (batch, n_neurons)
-    edited = torch.relu(pre - x[:, feature:feature + 1] * W[:, feature])
-    x_hat = torch.relu(edited @ W + b_out)
+    def without_feature(pre: torch.Tensor) -> torch.Tensor:      # (batch, n_neurons)
+        return torch.relu(pre - x[:, feature:feature + 1] * W[:, feature])
+
+    x_hat = autoencoder_output(W, b_hidden, b_out, x, hidden=without_feature)
     return ((x - x_hat) ** 2).mean(0) - per_feature_error(W, b_hidden, b_out, x)
 
 

@@ -93,28 +93,35 @@ def grade_many(paths: list[Path], *, jobs: int | None = None, seed: int | None =
         return list(pool.map(lambda item: _grade(item, seed, timeout), items))
 
 
+def row_status(result: dict[str, Any]) -> str:
+    """'graded', 'timeout', 'crash', 'unreadable' or 'error' (the word before any ':')."""
+    return str(result["status"]).split(":", 1)[0]
+
+
 def _reason(result: dict[str, Any]) -> str:
-    if result["status"] != "graded":
-        return "; ".join([str(result["status"])] + result["notes"][:1]) \
-            if result["status"] not in ("unreadable", "error") else "; ".join(result["notes"])
-    lost = [f"{qid}: {q['status']}" for qid, q in result["questions"].items()
-            if q["points"] < q["max_points"]]
-    return "; ".join(result["notes"] + lost)
+    if result["status"] == "graded":
+        lost = [f"{qid}: {q['status']}" for qid, q in result["questions"].items()
+                if q["points"] < q["max_points"]]
+        return "; ".join(result["notes"] + lost)
+    if row_status(result) in ("timeout", "crash"):  # the status holds the explanation
+        return "; ".join([str(result["status"])] + result["notes"][:1])
+    return "; ".join(result["notes"])
 
 
-def _status(result: dict[str, Any]) -> str:
-    status = str(result["status"])
-    return status.split(":", 1)[0] if status != "graded" else "graded"
+def check_outputs_free(csv_path: Path) -> None:
+    """Refuse to replace an existing gradebook (the CSV or the JSON beside it)."""
+    for existing in (csv_path, csv_path.with_suffix(".json")):
+        if existing.exists():
+            raise GradebookError(f"{existing} already exists: choose another --out, "
+                                 "or pass --force to replace it")
 
 
 def write_gradebook(results: list[dict[str, Any]], csv_path: Path, *,
                     force: bool = False) -> Path:
     """Write the CSV and, beside it, the JSON with every case. Returns the JSON's path."""
+    if not force:
+        check_outputs_free(csv_path)
     json_path = csv_path.with_suffix(".json")
-    existing = [str(p) for p in (csv_path, json_path) if p.exists()]
-    if existing and not force:
-        raise GradebookError(f"{' and '.join(existing)} already exist(s): choose another "
-                             "--out, or pass --force to replace")
     chapters = {r["chapter"] for r in results if r["chapter"]}
     questions = [q for q in all_questions() if q.chapter in chapters]
     questions.sort(key=lambda q: q.chapter)  # stable: declaration order within a chapter
@@ -133,7 +140,7 @@ def write_gradebook(results: list[dict[str, Any]], csv_path: Path, *,
             maximum = r["max_total"] or (possible if isinstance(possible, (int, float)) else 0)
             percent = round(100 * r["total"] / maximum, 1) if maximum else 0.0
             writer.writerow([r["notebook"], student_id(Path(r["notebook"])), *points,
-                             r["total"], maximum, percent, _status(r), _reason(r)])
+                             r["total"], maximum, percent, row_status(r), _reason(r)])
     payload = {"questions": {q.id: q.points for q in questions},
                "submissions": [{**r, "student": student_id(Path(r["notebook"]))}
                                for r in results]}
