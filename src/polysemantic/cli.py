@@ -180,6 +180,29 @@ def cmd_artifacts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_lm(args: argparse.Namespace) -> int:
+    """Train the tiny language model of chapters 02 and 08 and save its weights."""
+    from polysemantic import tiny_lm
+
+    out = args.out or tiny_lm.ARTIFACT
+    if out.exists() and not args.force:
+        return _fail("train-lm", f"{out} exists: add --force to replace it "
+                     "(or --out PATH to write somewhere else)")
+    if not out.parent.is_dir():
+        return _fail("train-lm", f"{out.parent}: no such folder")
+    before = tiny_lm.load_lm_and_meta(out)[1]["eval_loss"][-1] if out.exists() else None
+    print("training the tiny language model (about 2 minutes on a 2-core CPU) ...", flush=True)
+    run = tiny_lm.train_lm()
+    tiny_lm.save_lm(run, out)
+    print(f"wrote {out} ({out.stat().st_size:,} bytes)")
+    print(f"held-out loss: {run.eval_loss[-1]:.3f} bits per byte"
+          + ("" if before is None else f" (the model it replaced: {before:.3f})"))
+    held_out = tiny_lm.generate(tiny_lm.EVAL_SEED, 100)
+    for domain, bits in tiny_lm.loss_per_domain(run.model, held_out).items():
+        print(f"  {domain:<10} {bits:.3f} bits per byte")
+    return 0
+
+
 def cmd_book(args: argparse.Namespace) -> int:
     root = _root(args.root)
     if not (root / "book" / "_config.yml").exists():
@@ -245,6 +268,12 @@ def main(argv: list[str] | None = None) -> int:
 
     artifacts = commands.add_parser("artifacts", help="regenerate chapter 06's sweeps")
     artifacts.set_defaults(run=cmd_artifacts)
+
+    train_lm = commands.add_parser("train-lm", help="train the tiny language model (chapters 02, 08)")
+    train_lm.add_argument("--out", type=Path, metavar="NPZ",
+                          help="where to write the weights (default: the committed artifact)")
+    train_lm.add_argument("--force", action="store_true", help="replace an existing file")
+    train_lm.set_defaults(run=cmd_train_lm)
 
     args = parser.parse_args(argv)
     try:

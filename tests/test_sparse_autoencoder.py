@@ -1,0 +1,71 @@
+"""Chapter 08's sparse autoencoder: its pieces, its training and dead-latent resampling."""
+
+import torch
+
+from polysemantic.sparse_autoencoder import (
+    SAEConfig,
+    SparseAutoencoder,
+    _resample_dead,
+    dead_latents,
+    fraction_of_variance_explained,
+    normalize_decoder,
+    recovery_score,
+    sae_forward,
+    train_sae,
+)
+
+
+def _sparse_data(n: int, d: int, k: int, p: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Samples that are sparse non-negative sums of k random unit directions in d dims."""
+    g = torch.Generator().manual_seed(seed)
+    directions = normalize_decoder(torch.randn(d, k, generator=g))          # (d, k)
+    coefficients = torch.rand(n, k, generator=g) * (torch.rand(n, k, generator=g) < p)
+    return coefficients @ directions.T, directions
+
+
+def test_decoder_columns_have_unit_length():
+    W = normalize_decoder(torch.randn(5, 9) * 4)
+    assert torch.allclose(W.norm(dim=0), torch.ones(9))
+
+
+def test_recovery_is_one_for_a_rescaled_permutation_and_lower_for_random_directions():
+    true = torch.randn(6, 4)
+    assert float(recovery_score(true, 3 * true[:, [3, 1, 0, 2]])) == 1.0 or torch.isclose(
+        recovery_score(true, 3 * true[:, [3, 1, 0, 2]]), torch.tensor(1.0))
+    assert float(recovery_score(true, torch.randn(6, 4, generator=torch.Generator().manual_seed(1)))) < 0.9
+
+
+def test_fve_is_one_for_a_perfect_reconstruction_and_zero_for_the_mean():
+    x = torch.randn(100, 3) + 5
+    assert float(fraction_of_variance_explained(x, x)) == 1.0
+    assert abs(float(fraction_of_variance_explained(x, x.mean(0).expand_as(x)))) < 1e-6
+
+
+def test_training_recovers_planted_directions_in_superposition():
+    x, directions = _sparse_data(20_000, 6, 12, 0.05, seed=0)   # 12 directions in 6 dims
+    run = train_sae(x, SAEConfig(n_latents=24, l1_coefficient=1.0, n_steps=1500, lr=1e-2,
+                                 batch_size=512), true_directions=directions)
+    assert run.recovery[-1] > 0.97 > run.recovery[0]
+    assert torch.allclose(run.sae.W_dec.norm(dim=0), torch.ones(24), atol=1e-5)
+    x_hat, f = run.sae(x[:2000])
+    assert float(fraction_of_variance_explained(x[:2000], x_hat)) > 0.8
+    assert float((f > 0).float().sum(-1).mean()) < 3  # sparse: about 0.6 true features per input
+
+
+def test_resampling_revives_dead_latents_and_resets_their_optimiser_state():
+    x, _ = _sparse_data(2000, 4, 6, 0.2, seed=1)
+    sae = SparseAutoencoder(4, 8, torch.Generator().manual_seed(0))
+    optimizer = torch.optim.Adam(sae.parameters(), lr=1e-2)
+    with torch.no_grad():
+        sae.b_enc[:3] = -100.0                                      # latents 0-2 never fire
+    f = sae_forward(x, sae.W_enc, sae.b_enc, sae.W_dec, sae.b_dec)[1]
+    f.sum().backward()
+    optimizer.step()
+    dead = torch.nonzero(dead_latents(sae_forward(x, sae.W_enc, sae.b_enc, sae.W_dec,
+                                                  sae.b_dec)[1])).flatten()
+    assert dead.tolist() == [0, 1, 2]
+    _resample_dead(sae, optimizer, dead, x, torch.Generator().manual_seed(2))
+    f = sae_forward(x, sae.W_enc, sae.b_enc, sae.W_dec, sae.b_dec)[1]
+    assert not dead_latents(f)[:3].any()
+    assert torch.allclose(sae.W_dec.norm(dim=0), torch.ones(8), atol=1e-5)
+    assert (optimizer.state[sae.b_enc]["exp_avg"][:3] == 0).all()
