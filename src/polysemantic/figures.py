@@ -210,6 +210,20 @@ def histogram_slider(samples: Sequence[np.ndarray], *, bins: np.ndarray,
                   height=480)
 
 
+def histograms(samples: Mapping[str, np.ndarray], *, bins: np.ndarray, title: str,
+               x_title: str, caption: str, y_title: str = "share") -> go.Figure:
+    """Side-by-side histograms of several samples over the same bins, as shares of each."""
+    centers = (bins[:-1] + bins[1:]) / 2
+    fig = go.Figure()
+    for name, values in samples.items():
+        counts, _ = np.histogram(np.asarray(values), bins=bins)
+        fig.add_trace(go.Bar(x=centers, y=counts / max(len(values), 1), name=name,
+                             hovertemplate=f"{name}<br>{x_title}: %{{x:.2f}}<br>{y_title}: "
+                                           "%{y:.3f}<extra></extra>"))
+    fig.update_layout(barmode="group", bargap=0.1)
+    return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption)
+
+
 def category_map(categories: np.ndarray, *, x: np.ndarray, y: np.ndarray,
                  names: Sequence[str], title: str, x_title: str, y_title: str,
                  caption: str, log_x: bool = True, log_y: bool = True) -> go.Figure:
