@@ -80,6 +80,18 @@ def evaluation_sample(n_per_domain: int = 2000, seed: int = 0) -> tuple[Corpus, 
     return corpus, balanced_positions(corpus, n_per_domain, seed)
 
 
+def training_activations(model: TinyLM, n_positions: int = 100_000, seed: int = 0) -> torch.Tensor:
+    """The neurons at random positions of the model's own training text: (n_positions, n_neurons).
+
+    What chapter 08's sparse autoencoder learns from (the text it is judged on is held out).
+    """
+    from polysemantic.tiny_lm import TRAIN_SEED, sample_positions
+
+    corpus = generate(TRAIN_SEED, 300)
+    return neuron_table(model, corpus, sample_positions(corpus, n_positions,
+                                                        np.random.default_rng(seed)))
+
+
 def neuron_table(model: TinyLM, corpus: Corpus, positions: np.ndarray) -> torch.Tensor:
     """Activations of every neuron at every position: (N,) -> (N, n_neurons)."""
     with torch.no_grad():
@@ -236,4 +248,5 @@ def _entropy_pick(activations, domains, n_domains, k, lowest: bool) -> torch.Ten
 
 
 __all__ = ["DOMAINS", "domain_means", "domain_purity", "evaluation_sample", "mlp_activations",
-           "most_polysemantic_neuron", "neuron_table", "top_domain_counts", "top_k_contexts"]
+           "most_polysemantic_neuron", "neuron_table", "top_domain_counts", "top_k_contexts",
+           "training_activations"]

@@ -27,12 +27,12 @@ from polysemantic.progress import progress
 @dataclass(frozen=True)
 class SAEConfig:
     n_latents: int = 512
-    l1_coefficient: float = 1e-3   # λ, on inputs scaled to mean squared norm 1
-    n_steps: int = 3000
-    batch_size: int = 1024
+    l1_coefficient: float = 0.2    # λ, on inputs scaled to mean squared norm 1
+    n_steps: int = 2000
+    batch_size: int = 512
     lr: float = 3e-3
     resample_every: int = 500      # look for dead latents this often ...
-    resample_until: int = 2000     # ... until this step, then let the dictionary settle
+    resample_until: int = 1500     # ... until this step, then let the dictionary settle
     record_every: int = 100
     seed: int = 0
 
@@ -182,6 +182,34 @@ def train_sae(activations: torch.Tensor, cfg: SAEConfig = SAEConfig(),
             fired.zero_()
     sae.requires_grad_(False)
     return run
+
+
+def toy_model_activations(n_features: int = 20, n_hidden: int = 5, feature_probability: float = 0.05,
+                          n_samples: int = 50_000, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Train chapter 06's toy model (equal importances) and return what an SAE sees.
+
+    -> true directions W (n_hidden, n_features), the trained model's columns, and
+    hidden activations h = W x (n_samples, n_hidden) for fresh sparse inputs x.
+    """
+    from polysemantic.data import sparse_features
+    from polysemantic.superposition import ToyModelConfig, train_toy_model
+
+    cfg = ToyModelConfig(n_features=n_features, n_hidden=n_hidden, n_instances=1, n_steps=5000,
+                         seed=seed)
+    model, _ = train_toy_model(cfg, importance=1.0, feature_probability=feature_probability)
+    W = model.W.detach()[0]                                                   # (m, n)
+    x = sparse_features(n_samples, n_features, feature_probability,
+                        generator=torch.Generator().manual_seed(seed + 1))    # (N, n)
+    return W, x @ W.T                                                         # (N, m)
+
+
+def feature_contributions(sae: SparseAutoencoder, f: torch.Tensor, neuron: int) -> torch.Tensor:
+    """How much each feature adds to one input dimension (a neuron) of the SAE's input:
+    x̂[neuron] = Σ_i f_i · W_dec[neuron, i] (·scale) + b_dec[neuron].
+
+    f: (batch, n_latents) -> (batch, n_latents), in the neuron's own units.
+    """
+    return f * sae.W_dec[neuron] * sae.scale
 
 
 def dead_latents(f: torch.Tensor) -> torch.Tensor:
