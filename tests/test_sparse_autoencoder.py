@@ -18,7 +18,7 @@ from polysemantic.sparse_autoencoder import (
 def _sparse_data(n: int, d: int, k: int, p: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Samples that are sparse non-negative sums of k random unit directions in d dims."""
     g = torch.Generator().manual_seed(seed)
-    directions = normalize_decoder(torch.randn(d, k, generator=g))          # (d, k)
+    directions = normalize_decoder(torch.randn(d, k, generator=g))  # (d, k)
     coefficients = torch.rand(n, k, generator=g) * (torch.rand(n, k, generator=g) < p)
     return coefficients @ directions.T, directions
 
@@ -31,8 +31,12 @@ def test_decoder_columns_have_unit_length():
 def test_recovery_is_one_for_a_rescaled_permutation_and_lower_for_random_directions():
     true = torch.randn(6, 4)
     assert float(recovery_score(true, 3 * true[:, [3, 1, 0, 2]])) == 1.0 or torch.isclose(
-        recovery_score(true, 3 * true[:, [3, 1, 0, 2]]), torch.tensor(1.0))
-    assert float(recovery_score(true, torch.randn(6, 4, generator=torch.Generator().manual_seed(1)))) < 0.9
+        recovery_score(true, 3 * true[:, [3, 1, 0, 2]]), torch.tensor(1.0)
+    )
+    assert (
+        float(recovery_score(true, torch.randn(6, 4, generator=torch.Generator().manual_seed(1))))
+        < 0.9
+    )
 
 
 def test_fve_is_one_for_a_perfect_reconstruction_and_zero_for_the_mean():
@@ -42,9 +46,12 @@ def test_fve_is_one_for_a_perfect_reconstruction_and_zero_for_the_mean():
 
 
 def test_training_recovers_planted_directions_in_superposition():
-    x, directions = _sparse_data(20_000, 6, 12, 0.05, seed=0)   # 12 directions in 6 dims
-    run = train_sae(x, SAEConfig(n_latents=24, l1_coefficient=1.0, n_steps=1500, lr=1e-2,
-                                 batch_size=512), true_directions=directions)
+    x, directions = _sparse_data(20_000, 6, 12, 0.05, seed=0)  # 12 directions in 6 dims
+    run = train_sae(
+        x,
+        SAEConfig(n_latents=24, l1_coefficient=1.0, n_steps=1500, lr=1e-2, batch_size=512),
+        true_directions=directions,
+    )
     assert run.recovery[-1] > 0.97 > run.recovery[0]
     assert torch.allclose(run.sae.W_dec.norm(dim=0), torch.ones(24), atol=1e-5)
     x_hat, f = run.sae(x[:2000])
@@ -57,12 +64,13 @@ def test_resampling_revives_dead_latents_and_resets_their_optimiser_state():
     sae = SparseAutoencoder(4, 8, torch.Generator().manual_seed(0))
     optimizer = torch.optim.Adam(sae.parameters(), lr=1e-2)
     with torch.no_grad():
-        sae.b_enc[:3] = -100.0                                      # latents 0-2 never fire
+        sae.b_enc[:3] = -100.0  # latents 0-2 never fire
     f = sae_forward(x, sae.W_enc, sae.b_enc, sae.W_dec, sae.b_dec)[1]
     f.sum().backward()
     optimizer.step()
-    dead = torch.nonzero(dead_latents(sae_forward(x, sae.W_enc, sae.b_enc, sae.W_dec,
-                                                  sae.b_dec)[1])).flatten()
+    dead = torch.nonzero(
+        dead_latents(sae_forward(x, sae.W_enc, sae.b_enc, sae.W_dec, sae.b_dec)[1])
+    ).flatten()
     assert dead.tolist() == [0, 1, 2]
     _resample_dead(sae, optimizer, dead, x, torch.Generator().manual_seed(2))
     f = sae_forward(x, sae.W_enc, sae.b_enc, sae.W_dec, sae.b_dec)[1]

@@ -269,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     artifacts = commands.add_parser("artifacts", help="regenerate chapter 06's sweeps")
     artifacts.set_defaults(run=cmd_artifacts)
 
-    train_lm = commands.add_parser("train-lm", help="train the tiny language model (chapters 02, 08)")
+    train_lm = commands.add_parser("train-lm",
+                                   help="train the tiny language model (chapters 02, 08)")
     train_lm.add_argument("--out", type=Path, metavar="NPZ",
                           help="where to write the weights (default: the committed artifact)")
     train_lm.add_argument("--force", action="store_true", help="replace an existing file")

@@ -35,9 +35,9 @@ TRAIN_SEED, EVAL_SEED = 0, 1  # corpus seeds: the model never trains on the eval
 
 @dataclass(frozen=True)
 class TinyLMConfig:
-    context: int = 12          # k: bytes the model reads
-    d_embed: int = 16          # per-byte embedding size
-    n_neurons: int = 128       # the MLP layer the chapters study
+    context: int = 12  # k: bytes the model reads
+    d_embed: int = 16  # per-byte embedding size
+    n_neurons: int = 128  # the MLP layer the chapters study
     docs_per_domain: int = 1500
     n_steps: int = 12_000
     batch_size: int = 512
@@ -57,8 +57,8 @@ class TinyLM(nn.Module):
 
     def neurons(self, contexts: torch.Tensor) -> torch.Tensor:
         """contexts: (batch, k) bytes -> (batch, n_neurons) MLP activations after the ReLU."""
-        e = self.embed(contexts.long()).flatten(1)          # (batch, k·d_embed)
-        return torch.relu(self.mlp_in(e))                   # (batch, n_neurons)
+        e = self.embed(contexts.long()).flatten(1)  # (batch, k·d_embed)
+        return torch.relu(self.mlp_in(e))  # (batch, n_neurons)
 
     def forward(self, contexts: torch.Tensor) -> torch.Tensor:
         """contexts: (batch, k) bytes -> (batch, 256) logits of the next byte."""
@@ -71,7 +71,7 @@ def contexts_at(text: np.ndarray, positions: np.ndarray, k: int) -> torch.Tensor
     Positions closer than k to the start of the text see zero bytes before it.
     """
     padded = np.concatenate([np.zeros(k, dtype=np.uint8), text])
-    index = positions[:, None] + np.arange(k)[None, :]       # (N, k) into padded
+    index = positions[:, None] + np.arange(k)[None, :]  # (N, k) into padded
     return torch.from_numpy(padded[index])
 
 
@@ -84,8 +84,12 @@ def sample_positions(corpus: Corpus, n: int, rng: np.random.Generator) -> np.nda
 def balanced_positions(corpus: Corpus, n_per_domain: int, seed: int = 0) -> np.ndarray:
     """n_per_domain positions of every domain, in domain order: (n_domains·n_per_domain,)."""
     rng = np.random.default_rng(seed)
-    return np.concatenate([rng.choice(np.flatnonzero(corpus.domain == d), n_per_domain,
-                                      replace=False) for d in range(len(DOMAINS))])
+    return np.concatenate(
+        [
+            rng.choice(np.flatnonzero(corpus.domain == d), n_per_domain, replace=False)
+            for d in range(len(DOMAINS))
+        ]
+    )
 
 
 def loss_bits(model: TinyLM, corpus: Corpus, positions: np.ndarray) -> torch.Tensor:
@@ -96,12 +100,13 @@ def loss_bits(model: TinyLM, corpus: Corpus, positions: np.ndarray) -> torch.Ten
         return nn.functional.cross_entropy(logits, targets, reduction="none") / np.log(2)
 
 
-def loss_per_domain(model: TinyLM, corpus: Corpus, n_per_domain: int = 4000,
-                    seed: int = 0) -> dict[str, float]:
+def loss_per_domain(
+    model: TinyLM, corpus: Corpus, n_per_domain: int = 4000, seed: int = 0
+) -> dict[str, float]:
     """Mean loss in bits per byte on each domain, from a balanced sample."""
     positions = balanced_positions(corpus, n_per_domain, seed)
     bits = loss_bits(model, corpus, positions).reshape(len(DOMAINS), n_per_domain)
-    return {name: float(b.mean()) for name, b in zip(DOMAINS, bits)}
+    return {name: float(b.mean()) for name, b in zip(DOMAINS, bits, strict=True)}
 
 
 @dataclass
@@ -133,7 +138,7 @@ def train_lm(cfg: TinyLMConfig = TinyLMConfig(), n_steps: int | None = None) -> 
         if step == last:
             break
         positions = sample_positions(train, cfg.batch_size, rng)
-        logits = model(contexts_at(train.text, positions, cfg.context))   # (batch, 256)
+        logits = model(contexts_at(train.text, positions, cfg.context))  # (batch, 256)
         loss = nn.functional.cross_entropy(logits, torch.from_numpy(train.text[positions]).long())
         optimizer.zero_grad()
         loss.backward()
@@ -144,7 +149,9 @@ def train_lm(cfg: TinyLMConfig = TinyLMConfig(), n_steps: int | None = None) -> 
 
 def save_lm(run: LMTraining, path: Path = ARTIFACT) -> Path:
     """Weights as float32 arrays, plus the config and the loss curve as JSON."""
-    arrays = {name: p.detach().numpy().astype(np.float32) for name, p in run.model.state_dict().items()}
+    arrays = {
+        name: p.detach().numpy().astype(np.float32) for name, p in run.model.state_dict().items()
+    }
     meta = {"config": asdict(run.model.cfg), "steps": run.steps, "eval_loss": run.eval_loss}
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)

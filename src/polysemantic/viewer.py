@@ -35,8 +35,14 @@ def _utf8_length(lead: int) -> int:
 _VISIBLE = {"\n": "⏎", "\r": "", "\t": "→"}
 
 
-def _snippet(corpus: Corpus, last_read: int, activation_at: ActivationAt, scale: float,
-             before: int, after: int) -> str:
+def _snippet(
+    corpus: Corpus,
+    last_read: int,
+    activation_at: ActivationAt,
+    scale: float,
+    before: int,
+    after: int,
+) -> str:
     """HTML of the bytes around `last_read` (the byte just read at the top activation)."""
     doc = int(np.searchsorted(corpus.starts, last_read, side="right") - 1)
     lo = max(int(corpus.starts[doc]), last_read - before)
@@ -49,20 +55,30 @@ def _snippet(corpus: Corpus, last_read: int, activation_at: ActivationAt, scale:
         if length == 0 or q + length > hi:  # a character cut by the window's edge
             q += 1
             continue
-        char = bytes(corpus.text[q:q + length]).decode("utf-8", errors="replace")
-        value = float(acts[q - lo:q - lo + length].max())
+        char = bytes(corpus.text[q : q + length]).decode("utf-8", errors="replace")
+        value = float(acts[q - lo : q - lo + length].max())
         alpha = min(max(value / scale, 0.0), 1.0) if scale > 0 else 0.0
         mark = "border-bottom:2px solid currentColor;" if q <= last_read < q + length else ""
         shown = html.escape(_VISIBLE.get(char, char))
-        out.append(f'<span title="{value:.2f}" style="background:rgba(230,159,0,{alpha:.2f});'
-                   f'{mark}">{shown}</span>')
+        out.append(
+            f'<span title="{value:.2f}" style="background:rgba(230,159,0,{alpha:.2f});'
+            f'{mark}">{shown}</span>'
+        )
         q += length
     return "".join(out)
 
 
-def unit_view(corpus: Corpus, positions: np.ndarray, activations: np.ndarray,
-              activation_at: ActivationAt, *, title: str, per_domain: int = 3,
-              before: int = 40, after: int = 6) -> str:
+def unit_view(
+    corpus: Corpus,
+    positions: np.ndarray,
+    activations: np.ndarray,
+    activation_at: ActivationAt,
+    *,
+    title: str,
+    per_domain: int = 3,
+    before: int = 40,
+    after: int = 6,
+) -> str:
     """HTML: for every domain, the unit's `per_domain` strongest contexts among `positions`.
 
     positions: (N,) predicted-byte positions in `corpus`; activations: (N,) the unit's
@@ -80,15 +96,19 @@ def unit_view(corpus: Corpus, positions: np.ndarray, activations: np.ndarray,
         for i in best:
             share = activations[i] / scale if scale > 0 else 0.0
             snippet = _snippet(corpus, int(positions[i]) - 1, activation_at, scale, before, after)
-            rows.append(f"<tr><td>{name}</td><td style=\"font-family:monospace;white-space:pre;"
-                        f"padding:2px 8px\">{snippet}</td><td>{share:.0%}</td></tr>")
-    return (f'<div class="polysemantic-viewer" style="overflow-x:auto">'
-            f"<p><strong>{html.escape(title)}</strong>: top contexts in every domain. Each "
-            f"character is shaded by the activation after reading it (hover for the value); the "
-            f"underlined one is where the row's peak is. Last column: the peak as a share of the "
-            f"strongest activation overall ({scale:.2f}).</p>"
-            f"<table><thead><tr><th>domain</th><th>context</th><th>peak</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
+            rows.append(
+                f'<tr><td>{name}</td><td style="font-family:monospace;white-space:pre;'
+                f'padding:2px 8px">{snippet}</td><td>{share:.0%}</td></tr>'
+            )
+    return (
+        f'<div class="polysemantic-viewer" style="overflow-x:auto">'
+        f"<p><strong>{html.escape(title)}</strong>: top contexts in every domain. Each "
+        f"character is shaded by the activation after reading it (hover for the value); the "
+        f"underlined one is where the row's peak is. Last column: the peak as a share of the "
+        f"strongest activation overall ({scale:.2f}).</p>"
+        f"<table><thead><tr><th>domain</th><th>context</th><th>peak</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def show_html(markup: str) -> None:
