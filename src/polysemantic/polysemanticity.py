@@ -67,13 +67,23 @@ def top_domain_counts(
     return torch.nn.functional.one_hot(domains.long()[top], n_domains).sum(0)  # (n_units, d)
 
 
+def top_domain_entropy(
+    activations: torch.Tensor, domains: torch.Tensor, n_domains: int, k: int
+) -> torch.Tensor:
+    """Entropy (in nats) of the domains of each unit's k strongest contexts: (n_units,).
+
+    0 when all k come from one domain, log(n_domains) when they are spread evenly.
+    """
+    p = top_domain_counts(activations, domains, n_domains, k).double() / k  # (n_units, d)
+    return -(p * torch.log(p.clamp_min(1e-300))).sum(-1)
+
+
 def most_polysemantic_neuron(
     activations: torch.Tensor, domains: torch.Tensor, n_domains: int, k: int
 ) -> torch.Tensor:
     """The unit whose k strongest contexts are spread most evenly over domains
-    (highest entropy of top_domain_counts); the lowest index among ties. -> a 0-d integer."""
-    p = top_domain_counts(activations, domains, n_domains, k).double() / k  # (n_units, d)
-    entropy = -(p * torch.log(p.clamp_min(1e-300))).sum(-1)  # (n_units,)
+    (highest top_domain_entropy); the lowest index among ties. -> a 0-d integer."""
+    entropy = top_domain_entropy(activations, domains, n_domains, k)
     return torch.nonzero(entropy >= entropy.max() - 1e-9)[0, 0]
 
 
@@ -311,9 +321,9 @@ register(
                 "the most monosemantic",
                 "this is the neuron whose top contexts are the most "
                 "concentrated: take the highest entropy, not the lowest.",
-                lambda activations, domains, n_domains, k: _entropy_pick(
-                    activations, domains, n_domains, k, lowest=True
-                ),
+                lambda activations, domains, n_domains, k: top_domain_entropy(
+                    activations, domains, n_domains, k
+                ).argmin(),
             ),
             Mistake(
                 "mean purity instead of top contexts",
@@ -329,12 +339,6 @@ register(
 )
 
 
-def _entropy_pick(activations, domains, n_domains, k, lowest: bool) -> torch.Tensor:
-    p = top_domain_counts(activations, domains, n_domains, k).double() / k
-    entropy = -(p * torch.log(p.clamp_min(1e-300))).sum(-1)
-    return entropy.argmin() if lowest else entropy.argmax()
-
-
 __all__ = [
     "DOMAINS",
     "domain_means",
@@ -344,6 +348,7 @@ __all__ = [
     "most_polysemantic_neuron",
     "neuron_table",
     "top_domain_counts",
+    "top_domain_entropy",
     "top_k_contexts",
     "training_activations",
 ]
