@@ -138,3 +138,14 @@ def test_the_viewer_skips_a_character_cut_by_the_window():
     html = viewer._snippet(text, 7, lambda p: np.ones(len(p)), 1.0, before=3, after=5)
     # the window starts at byte 4, inside 나 (bytes 3-5): only 다 is shown
     assert html.count("<span") == 1 and "다" in html and "나" not in html
+
+
+def test_train_lm_never_overwrites_without_force(capsys, tmp_path):
+    from polysemantic.cli import main
+
+    before = tiny_lm.ARTIFACT.read_bytes()
+    assert main(["train-lm"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert tiny_lm.ARTIFACT.read_bytes() == before
+    assert main(["train-lm", "--out", str(tmp_path / "missing" / "lm.npz")]) == 2
+    assert "no such folder" in capsys.readouterr().err
