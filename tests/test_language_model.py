@@ -49,8 +49,7 @@ def test_contexts_are_the_bytes_before_each_position_padded_with_zeros():
 def test_the_committed_model_is_small_and_scores_what_its_training_recorded():
     assert tiny_lm.ARTIFACT.stat().st_size < 2_000_000
     model, meta = tiny_lm.load_lm_and_meta()
-    held_out = tiny_lm.generate(tiny_lm.EVAL_SEED, 100)
-    positions = tiny_lm.balanced_positions(held_out, 2000, seed=model.cfg.seed)
+    held_out, positions = tiny_lm.evaluation_sample(2000, seed=model.cfg.seed)
     recomputed = float(tiny_lm.loss_bits(model, held_out, positions).mean())
     assert recomputed == pytest.approx(meta["eval_loss"][-1], abs=2e-3)
     assert recomputed < 0.6  # bits per byte; a unigram model needs about 4.5

@@ -29,14 +29,10 @@ def test_decoder_columns_have_unit_length():
 
 
 def test_recovery_is_one_for_a_rescaled_permutation_and_lower_for_random_directions():
-    true = torch.randn(6, 4)
-    assert float(recovery_score(true, 3 * true[:, [3, 1, 0, 2]])) == 1.0 or torch.isclose(
-        recovery_score(true, 3 * true[:, [3, 1, 0, 2]]), torch.tensor(1.0)
-    )
-    assert (
-        float(recovery_score(true, torch.randn(6, 4, generator=torch.Generator().manual_seed(1))))
-        < 0.9
-    )
+    true = torch.randn(6, 4, generator=torch.Generator().manual_seed(0))
+    assert torch.isclose(recovery_score(true, 3 * true[:, [3, 1, 0, 2]]), torch.tensor(1.0))
+    random = torch.randn(6, 4, generator=torch.Generator().manual_seed(1))
+    assert float(recovery_score(true, random)) < 0.9
 
 
 def test_fve_is_one_for_a_perfect_reconstruction_and_zero_for_the_mean():

@@ -197,7 +197,7 @@ def cmd_train_lm(args: argparse.Namespace) -> int:
     print(f"wrote {out} ({out.stat().st_size:,} bytes)")
     print(f"held-out loss: {run.eval_loss[-1]:.3f} bits per byte"
           + ("" if before is None else f" (the model it replaced: {before:.3f})"))
-    held_out = tiny_lm.generate(tiny_lm.EVAL_SEED, 100)
+    held_out, _ = tiny_lm.evaluation_sample()
     for domain, bits in tiny_lm.loss_per_domain(run.model, held_out).items():
         print(f"  {domain:<10} {bits:.3f} bits per byte")
     return 0

@@ -10,6 +10,11 @@ from __future__ import annotations
 import torch
 
 
+def seeded(seed: int) -> torch.Generator:
+    """A fresh CPU generator with a fixed seed (graded cases are built from these)."""
+    return torch.Generator().manual_seed(seed)
+
+
 def sparse_features(
     n_batch: int,
     n_features: int,

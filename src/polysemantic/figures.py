@@ -192,6 +192,12 @@ def arrows_3d(tips: np.ndarray, *, arrow_names: Sequence[str], title: str,
                   caption=caption, height=560)
 
 
+def _shares(values: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """The share of `values` in each bin: (len(bins) - 1,)."""
+    counts, _ = np.histogram(np.asarray(values), bins=bins)
+    return counts / max(len(values), 1)
+
+
 def histogram_slider(samples: Sequence[np.ndarray], *, bins: np.ndarray,
                      slider_labels: Sequence[str], slider_title: str, title: str,
                      x_title: str, y_title: str, caption: str) -> go.Figure:
@@ -199,10 +205,8 @@ def histogram_slider(samples: Sequence[np.ndarray], *, bins: np.ndarray,
     centers = (bins[:-1] + bins[1:]) / 2
     frames = []
     for values in samples:
-        counts, _ = np.histogram(values, bins=bins)
-        share = counts / max(len(values), 1)
-        frames.append([go.Bar(x=centers, y=share, width=np.diff(bins), showlegend=False,
-                              marker={"color": PALETTE[0]},
+        frames.append([go.Bar(x=centers, y=_shares(values, bins), width=np.diff(bins),
+                              showlegend=False, marker={"color": PALETTE[0]},
                               hovertemplate=f"{x_title}: %{{x:.3f}}<br>{y_title}: "
                                             "%{y:.3f}<extra></extra>")])
     fig = stepped(frames, slider_labels=slider_labels, slider_title=slider_title)
@@ -216,8 +220,7 @@ def histograms(samples: Mapping[str, np.ndarray], *, bins: np.ndarray, title: st
     centers = (bins[:-1] + bins[1:]) / 2
     fig = go.Figure()
     for name, values in samples.items():
-        counts, _ = np.histogram(np.asarray(values), bins=bins)
-        fig.add_trace(go.Bar(x=centers, y=counts / max(len(values), 1), name=name,
+        fig.add_trace(go.Bar(x=centers, y=_shares(values, bins), name=name,
                              hovertemplate=f"{name}<br>{x_title}: %{{x:.2f}}<br>{y_title}: "
                                            "%{y:.3f}<extra></extra>"))
     fig.update_layout(barmode="group", bargap=0.1)

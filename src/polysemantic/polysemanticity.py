@@ -19,9 +19,17 @@ import numpy as np
 import torch
 
 from polysemantic.corpus import DOMAINS, Corpus, generate
+from polysemantic.data import seeded
 from polysemantic.grading.question import Case, Mistake, Question, register
 from polysemantic.monosemanticity import monosemanticity_score
-from polysemantic.tiny_lm import EVAL_SEED, TinyLM, balanced_positions, contexts_at
+from polysemantic.tiny_lm import (
+    TRAIN_SEED,
+    TinyLM,
+    contexts_at,
+    evaluation_sample,
+    sample_positions,
+)
+from polysemantic.viewer import ActivationAt
 
 
 def mlp_activations(
@@ -87,19 +95,11 @@ def most_polysemantic_neuron(
     return torch.nonzero(entropy >= entropy.max() - 1e-9)[0, 0]
 
 
-def evaluation_sample(n_per_domain: int = 2000, seed: int = 0) -> tuple[Corpus, np.ndarray]:
-    """Held-out text (never trained on) and n_per_domain positions of every domain."""
-    corpus = generate(EVAL_SEED, 100)
-    return corpus, balanced_positions(corpus, n_per_domain, seed)
-
-
 def training_activations(model: TinyLM, n_positions: int = 100_000, seed: int = 0) -> torch.Tensor:
     """The neurons at random positions of the model's own training text: (n_positions, n_neurons).
 
     What chapter 08's sparse autoencoder learns from (the text it is judged on is held out).
     """
-    from polysemantic.tiny_lm import TRAIN_SEED, sample_positions
-
     corpus = generate(TRAIN_SEED, 300)
     return neuron_table(
         model, corpus, sample_positions(corpus, n_positions, np.random.default_rng(seed))
@@ -112,17 +112,30 @@ def neuron_table(model: TinyLM, corpus: Corpus, positions: np.ndarray) -> torch.
         return model.neurons(contexts_at(corpus.text, positions, model.cfg.context))
 
 
+def unit_activation_at(model: TinyLM, corpus: Corpus, unit: int, sae=None) -> ActivationAt:
+    """For the viewer: byte positions (N,) -> the activation of one unit there, (N,).
+
+    The unit is a neuron of the model or, with `sae` (chapter 08), one of its features.
+    """
+
+    def activation_at(positions: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            values = neuron_table(model, corpus, positions)  # (N, n_neurons)
+            if sae is not None:
+                values = sae.features(values)  # (N, n_latents)
+        return values[:, unit].numpy()
+
+    return activation_at
+
+
 # ---------------------------------------------------------------------------
 # Graded questions
 # ---------------------------------------------------------------------------
 
 
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
 
 def _lm_case(seed: int, n: int, k: int, d: int, m: int) -> dict[str, torch.Tensor]:
-    g = _gen(seed)
+    g = seeded(seed)
     return {
         "contexts": torch.randint(0, 256, (n, k), generator=g, dtype=torch.uint8),
         "E": torch.randn(256, d, generator=g),
@@ -135,7 +148,7 @@ def _activations(
     seed: int, n: int, units: int, n_domains: int, unbalanced: bool = True
 ) -> dict[str, torch.Tensor]:
     """Non-negative activations whose units prefer different domains, domains of unequal size."""
-    g = _gen(seed)
+    g = seeded(seed)
     weights = torch.tensor([4.0 if unbalanced and d == 0 else 1.0 for d in range(n_domains)])
     domains = torch.multinomial(weights, n, replacement=True, generator=g)
     taste = torch.rand(units, n_domains, generator=g) ** 3  # (units, d)
@@ -200,13 +213,13 @@ register(
             ),
             Case(
                 "1000 activations, k=10",
-                {"activations": torch.rand(1000, generator=_gen(3)), "k": 10},
+                {"activations": torch.rand(1000, generator=seeded(3)), "k": 10},
             ),
         ],
         hidden_cases=lambda seed: [
             Case(
                 "5000 activations, k=25",
-                {"activations": torch.rand(5000, generator=_gen(200 + seed)), "k": 25},
+                {"activations": torch.rand(5000, generator=seeded(200 + seed)), "k": 25},
                 hidden=True,
             ),
         ],
@@ -351,4 +364,5 @@ __all__ = [
     "top_domain_entropy",
     "top_k_contexts",
     "training_activations",
+    "unit_activation_at",
 ]

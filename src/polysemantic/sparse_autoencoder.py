@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from polysemantic.data import seeded
 from polysemantic.grading.question import Case, Mistake, Question, register
 from polysemantic.progress import progress
 
@@ -33,7 +34,7 @@ class SAEConfig:
     lr: float = 3e-3
     resample_every: int = 500  # look for dead latents this often ...
     resample_until: int = 1500  # ... until this step, then let the dictionary settle
-    record_every: int = 100
+    record_every: int = 100  # steps between recovery records
     seed: int = 0
 
 
@@ -110,12 +111,9 @@ class SparseAutoencoder(nn.Module):
 @dataclass
 class SAETraining:
     sae: SparseAutoencoder
-    steps: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    l0: list[float] = field(default_factory=list)  # mean number of active features
-    dead: list[int] = field(default_factory=list)  # latents silent since the last record
+    steps: list[int] = field(default_factory=list)  # when recovery was recorded
     recovery: list[float] = field(default_factory=list)  # when true directions are given
-    resampled: int = 0
+    resampled: int = 0  # dead latents pointed somewhere new during training
 
 
 def _resample_dead(
@@ -176,13 +174,9 @@ def train_sae(
         x_hat, f = sae_forward(x, sae.W_enc, sae.b_enc, sae.W_dec, sae.b_dec)
         loss = sae_loss(x, x_hat, f, cfg.l1_coefficient)
         fired |= (f > 0).any(0)
-        if step % cfg.record_every == 0:
+        if step % cfg.record_every == 0 and true_directions is not None:
             run.steps.append(step)
-            run.loss.append(float(loss.detach()))
-            run.l0.append(float((f > 0).float().sum(-1).mean()))
-            run.dead.append(int((~fired).sum()))
-            if true_directions is not None:
-                run.recovery.append(float(recovery_score(true_directions, sae.W_dec.detach())))
+            run.recovery.append(float(recovery_score(true_directions, sae.W_dec.detach())))
         if step == cfg.n_steps:
             break
         optimizer.zero_grad()
@@ -241,6 +235,32 @@ def feature_contributions(sae: SparseAutoencoder, f: torch.Tensor, neuron: int) 
     return f * sae.W_dec[neuron] * sae.scale
 
 
+def top_contributors_by_domain(
+    sae: SparseAutoencoder,
+    f: torch.Tensor,
+    neuron_acts: torch.Tensor,
+    domains: torch.Tensor,
+    n_domains: int,
+    neuron: int,
+    k: int = 40,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """In each domain, the feature that adds most to `neuron` on its k strongest contexts there.
+
+    f: (N, n_latents) features, neuron_acts: (N,) the neuron, domains: (N,)
+    -> feature indices (n_domains,) and the share of the neuron's mean activation
+    on those contexts that each contributes (n_domains,).
+    """
+    contributions = feature_contributions(sae, f, neuron)  # (N, n_latents)
+    features, shares = [], []
+    for d in range(n_domains):
+        mine = torch.nonzero(domains == d).flatten()
+        top = mine[neuron_acts[mine].topk(k).indices]  # (k,)
+        share = contributions[top].mean(0) / neuron_acts[top].mean()  # (n_latents,)
+        features.append(share.argmax())
+        shares.append(share.max())
+    return torch.stack(features), torch.stack(shares)
+
+
 def dead_latents(f: torch.Tensor) -> torch.Tensor:
     """Latents that never fire on a set of inputs. f: (batch, n_latents) -> (n_latents,) bool."""
     return (f <= 0).all(0)
@@ -256,12 +276,9 @@ def mean_l0(f: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------------------
 
 
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
 
 def _sae_case(seed: int, batch: int, d: int, n: int) -> dict[str, torch.Tensor]:
-    g = _gen(seed)
+    g = seeded(seed)
     return {
         "x": torch.randn(batch, d, generator=g),
         "W_enc": torch.randn(n, d, generator=g) / d**0.5,
@@ -279,14 +296,14 @@ def _encode_case(seed: int, batch: int, d: int, n: int) -> dict[str, torch.Tenso
 def _decode_case(seed: int, batch: int, d: int, n: int) -> dict[str, torch.Tensor]:
     inputs = _sae_case(seed, batch, d, n)
     return {
-        "f": torch.relu(torch.randn(batch, n, generator=_gen(seed + 1))),
+        "f": torch.relu(torch.randn(batch, n, generator=seeded(seed + 1))),
         "W_dec": inputs["W_dec"],
         "b_dec": inputs["b_dec"] - 1.0,
     }
 
 
 def _loss_case(seed: int, batch: int, d: int, n: int, l1: float) -> dict:
-    g = _gen(seed)
+    g = seeded(seed)
     return {
         "x": torch.randn(batch, d, generator=g),
         "x_hat": torch.randn(batch, d, generator=g),
@@ -297,7 +314,7 @@ def _loss_case(seed: int, batch: int, d: int, n: int, l1: float) -> dict:
 
 def _directions_case(seed: int, d: int, n_true: int, n_latents: int, noise: float) -> dict:
     """A dictionary that holds noisy, rescaled copies of most true directions, plus junk."""
-    g = _gen(seed)
+    g = seeded(seed)
     true = torch.randn(d, n_true, generator=g)
     copies = true[:, torch.randperm(n_true, generator=g)[: n_true - 1]]
     copies = copies * torch.rand(1, copies.shape[1], generator=g).add(0.5)
@@ -429,13 +446,14 @@ register(
         answer_name="normalize_decoder",
         reference=normalize_decoder,
         public_cases=lambda: [
-            Case("3 dimensions, 5 latents", {"W_dec": torch.randn(3, 5, generator=_gen(5))}),
-            Case("16 dimensions, 4 latents", {"W_dec": torch.randn(16, 4, generator=_gen(6)) * 3}),
+            Case("3 dimensions, 5 latents", {"W_dec": torch.randn(3, 5, generator=seeded(5))}),
+            Case("16 dimensions, 4 latents",
+                 {"W_dec": torch.randn(16, 4, generator=seeded(6)) * 3}),
         ],
         hidden_cases=lambda seed: [
             Case(
                 "8 dimensions, 64 latents",
-                {"W_dec": torch.randn(8, 64, generator=_gen(300 + seed))},
+                {"W_dec": torch.randn(8, 64, generator=seeded(300 + seed))},
                 hidden=True,
             ),
         ],
@@ -516,14 +534,14 @@ register(
             Case(
                 "a perfect reconstruction",
                 {
-                    "x": torch.randn(10, 3, generator=_gen(9)) + 2,
-                    "x_hat": torch.randn(10, 3, generator=_gen(9)) + 2,
+                    "x": torch.randn(10, 3, generator=seeded(9)) + 2,
+                    "x_hat": torch.randn(10, 3, generator=seeded(9)) + 2,
                 },
             ),
             Case(
                 "a noisy reconstruction",
-                (lambda x: {"x": x, "x_hat": x + 0.5 * torch.randn(x.shape, generator=_gen(11))})(
-                    torch.randn(40, 6, generator=_gen(10)) + 3
+                (lambda x: {"x": x, "x_hat": x + 0.5 * torch.randn(x.shape, generator=seeded(11))})(
+                    torch.randn(40, 6, generator=seeded(10)) + 3
                 ),
             ),
         ],
@@ -531,7 +549,7 @@ register(
             Case(
                 "batch of 500, 16 dimensions",
                 (lambda x: {"x": x, "x_hat": 0.8 * x + 0.3})(
-                    torch.randn(500, 16, generator=_gen(500 + seed)) + 1
+                    torch.randn(500, 16, generator=seeded(500 + seed)) + 1
                 ),
                 hidden=True,
             ),

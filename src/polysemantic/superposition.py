@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from polysemantic.data import SparseFeatureSampler, sparse_features
+from polysemantic.data import SparseFeatureSampler, seeded, sparse_features
 from polysemantic.grading.question import Case, Mistake, Question, register
 from polysemantic.progress import progress
 
@@ -290,25 +290,22 @@ def classify_extra_feature(W: torch.Tensor, norm_threshold: float = 0.5,
 # ---------------------------------------------------------------------------
 
 
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
 
 def _batch_case(seed: int, batch: int, i: int, n: int) -> dict[str, torch.Tensor]:
-    g = _gen(seed)
+    g = seeded(seed)
     return {"values": torch.rand(batch, i, n, generator=g),
             "coins": torch.rand(batch, i, n, generator=g),
             "feature_probability": torch.rand(i, generator=g)}
 
 
 def _forward_case(seed: int, i: int, m: int, n: int, batch: int = 16) -> dict[str, torch.Tensor]:
-    g = _gen(seed)
+    g = seeded(seed)
     return {"W": torch.randn(i, m, n, generator=g) * 0.6, "b": torch.randn(i, n, generator=g) * 0.2,
             "x": torch.rand(batch, i, n, generator=g)}
 
 
 def _loss_case(seed: int, i: int, n: int, per_instance: bool, batch: int = 32) -> dict:
-    g = _gen(seed)
+    g = seeded(seed)
     importance = torch.rand(i, n, generator=g) if per_instance else 0.9 ** torch.arange(float(n))
     x, x_hat = torch.rand(batch, i, n, generator=g), torch.rand(batch, i, n, generator=g)
     return {"x": x, "x_hat": x_hat, "importance": importance}
@@ -320,11 +317,11 @@ def _polygon(k: int, turn: float = 0.0, scale: float = 1.0) -> torch.Tensor:
 
 
 def _random_W(seed: int, *shape: int) -> dict[str, torch.Tensor]:
-    return {"W": torch.randn(*shape, generator=_gen(seed))}
+    return {"W": torch.randn(*shape, generator=seeded(seed))}
 
 
 def _directions(seed: int, k: int) -> dict[str, torch.Tensor]:
-    g = _gen(seed)
+    g = seeded(seed)
     angles = torch.rand(k, generator=g) * 2 * torch.pi
     lengths = 0.2 + torch.rand(k, generator=g)
     return {"W": torch.stack([angles.cos(), angles.sin()]) * lengths}
@@ -336,7 +333,7 @@ def _gaps_in_index_order(polar: torch.Tensor) -> torch.Tensor:
 
 def _phase_models(seed: int, n: int, k: int) -> dict[str, torch.Tensor]:
     """k models of n features in n - 1 dimensions: some drop, some dedicate, some share."""
-    g = _gen(seed)
+    g = seeded(seed)
     models = []
     for j in range(k):
         W = torch.zeros(n - 1, n)

@@ -92,6 +92,12 @@ def balanced_positions(corpus: Corpus, n_per_domain: int, seed: int = 0) -> np.n
     )
 
 
+def evaluation_sample(n_per_domain: int = 2000, seed: int = 0) -> tuple[Corpus, np.ndarray]:
+    """Held-out text (never trained on) and n_per_domain positions of every domain."""
+    corpus = generate(EVAL_SEED, 100)
+    return corpus, balanced_positions(corpus, n_per_domain, seed)
+
+
 def loss_bits(model: TinyLM, corpus: Corpus, positions: np.ndarray) -> torch.Tensor:
     """Cross-entropy of the next byte in bits, per position: (N,)."""
     with torch.no_grad():
@@ -124,8 +130,7 @@ def train_lm(cfg: TinyLMConfig = TinyLMConfig(), n_steps: int | None = None) -> 
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     train = generate(TRAIN_SEED, cfg.docs_per_domain)
-    held_out = generate(EVAL_SEED, 100)
-    eval_positions = balanced_positions(held_out, 2000, seed=cfg.seed)
+    held_out, eval_positions = evaluation_sample(2000, seed=cfg.seed)
     model = TinyLM(cfg)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, cfg.n_steps)
