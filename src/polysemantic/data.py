@@ -7,6 +7,7 @@ otherwise uniform on [0, 1].
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 
@@ -50,13 +51,15 @@ class SparseFeatureSampler:
     - sparse instances never draw their zeros: the gaps between the active
       entries of a Bernoulli(p) sequence are geometric, so about 2·p·N random
       numbers (gaps and values) replace N. This is exact, not an approximation.
+      Each of those costs a few more operations than a dense draw, so the switch
+      sits near the measured break-even, p = 0.15 (benchmarks/sampler_speed.py).
     Random numbers, not arithmetic, dominate a toy-model step on a CPU
     (benchmarks/train_speed.py shows it); this is where the time goes.
     """
 
     def __init__(self, n_instances: int, n_batch: int, n_features: int,
                  feature_probability: torch.Tensor, generator: torch.Generator,
-                 dense_above: float = 0.5):
+                 dense_above: float = 0.15):
         p = torch.as_tensor(feature_probability, dtype=torch.float64).reshape(-1)
         if p.numel() == 1:
             p = p.expand(n_instances)
@@ -65,7 +68,10 @@ class SparseFeatureSampler:
                              f"shape ({n_instances},); got shape {tuple(p.shape)}")
         if (p[1:] > p[:-1]).any():
             raise ValueError("instances must be sorted by non-increasing feature probability")
-        self.generator = generator
+        # Uniforms come from numpy's PCG64, which fills float32 arrays about twice as fast
+        # as torch's CPU generator (benchmarks/sampler_speed.py); it is seeded from
+        # `generator`, so a run is still fixed by its torch seed.
+        self.rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=generator)))
         self.length = n_batch * n_features                          # entries per instance
         self.n_dense = int((p > dense_above).sum())
         self.neg_inv_p = (-1.0 / p[: self.n_dense]).float().view(-1, 1, 1)  # (n_dense, 1, 1)
@@ -88,7 +94,7 @@ class SparseFeatureSampler:
         """Fill `out` (n_instances, n_batch, n_features) with a fresh batch, in place."""
         if self.n_dense:
             dense = out[: self.n_dense]
-            dense.uniform_(generator=self.generator)
+            self.rng.random(out=dense.numpy(), dtype=np.float32)
             dense.mul_(self.neg_inv_p).add_(1.0).clamp_(min=0.0)
         out[self.n_dense:] = 0.0
         flat = out.view(out.shape[0], -1)
@@ -98,17 +104,21 @@ class SparseFeatureSampler:
                 more = self._positions(end - start, slots, log_q, positions[:, -1:] + 1)
                 positions = torch.cat([positions, more], dim=1)
             past_end = positions >= self.length
-            values = torch.rand(positions.shape, generator=self.generator)
+            values = self._uniform(tuple(positions.shape))
             values = (1.0 - values).masked_fill_(past_end, 0.0)  # (0, 1], and 0 past the end
             # Positions inside are distinct, so adding onto zeros writes each value
             # once; the ones past the end all land on the last entry, adding 0.
             flat[start:end].scatter_add_(1, positions.clamp_(max=self.length - 1), values)
         return out
 
+    def _uniform(self, shape: tuple[int, ...]) -> torch.Tensor:
+        """Uniform on [0, 1), float32, like torch.rand."""
+        return torch.from_numpy(self.rng.random(shape, dtype=np.float32))
+
     def _positions(self, n: int, slots: int, log_q: torch.Tensor,
                    start: torch.Tensor | None) -> torch.Tensor:
         """Indices of the next `slots` active entries of n instances: (n, slots)."""
-        u = 1.0 - torch.rand(n, slots, generator=self.generator)       # (0, 1]
+        u = 1.0 - self._uniform((n, slots))                             # (0, 1]
         gaps = torch.floor(torch.log(u) / log_q).clamp_(max=float(self.length)) + 1.0
         positions = (torch.cumsum(gaps, dim=1) - 1.0).long()
         return positions if start is None else positions + start
