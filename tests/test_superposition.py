@@ -121,7 +121,8 @@ def test_phases_keep_the_instance_dimension():
 
 def _loss_on(model, importance, p, seed=123):
     from polysemantic.data import sparse_features
-    x = sparse_features(8192, 5, p, n_instances=2, generator=torch.Generator().manual_seed(seed))
+    i, _, n = model.W.shape
+    x = sparse_features(8192, n, p, n_instances=i, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
         return (importance * (x - model(x)) ** 2).sum(-1).mean(0)  # (2,)
 
@@ -138,6 +139,32 @@ def test_fast_trainer_reaches_the_same_results_as_the_simple_one():
         assert (norms[0, :2] > 0.9).all() and (norms[0, 2:] < 0.2).all()   # dense: 2 kept
         assert torch.allclose(feature_dimensionality(model.W.detach()[1]),
                               torch.full((5,), 0.4), atol=0.05)           # sparse: pentagon
+
+
+def test_fast_trainer_through_the_gram_matrix_matches_the_simple_one():
+    """With n <= 2m (the phase diagrams' sizes) the fast trainer goes through Wᵀ W."""
+    cfg = ToyModelConfig(n_features=3, n_hidden=2, n_instances=3, n_steps=2000, lr=1e-2)
+    importance, p = torch.tensor([1.0, 0.9, 3.0]), torch.tensor([1.0, 0.2, 0.02])
+    fast, _ = train_toy_model(cfg, importance, p)
+    simple = train_toy_model_simple(cfg, importance, p)
+    assert torch.allclose(_loss_on(fast, importance, p), _loss_on(simple, importance, p),
+                          rtol=0.1, atol=1e-3)
+    for model in (fast, simple):  # dense: the important third feature keeps a direction
+        assert feature_norms(model.W.detach())[0, 2] > 0.9
+
+
+def test_the_gram_path_gives_the_same_training_as_the_direct_one(monkeypatch):
+    """Same seed, same data: going through Wᵀ W must not change a single step."""
+    from polysemantic import superposition
+
+    cfg = ToyModelConfig(n_features=3, n_hidden=2, n_instances=4, n_steps=300, lr=1e-2)
+    importance, p = torch.tensor([1.0, 0.9, 3.0]), torch.tensor([1.0, 0.5, 0.1, 0.02])
+    through_gram, log_gram = train_toy_model(cfg, importance, p, log_every=100)
+    monkeypatch.setattr(superposition, "_through_gram", lambda n, m: False)
+    direct, log_direct = train_toy_model(cfg, importance, p, log_every=100)
+    assert torch.allclose(through_gram.W, direct.W, atol=1e-5)
+    assert torch.allclose(through_gram.b, direct.b, atol=1e-5)
+    assert torch.allclose(log_gram, log_direct, rtol=1e-5)
 
 
 def test_fast_trainer_logs_the_loss_and_keeps_the_callers_order():
