@@ -133,7 +133,6 @@ def unit_activation_at(model: TinyLM, corpus: Corpus, unit: int, sae=None) -> Ac
 # ---------------------------------------------------------------------------
 
 
-
 def _lm_case(seed: int, n: int, k: int, d: int, m: int) -> dict[str, torch.Tensor]:
     g = seeded(seed)
     return {

@@ -276,7 +276,6 @@ def mean_l0(f: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------------------
 
 
-
 def _sae_case(seed: int, batch: int, d: int, n: int) -> dict[str, torch.Tensor]:
     g = seeded(seed)
     return {

@@ -331,7 +331,6 @@ def classify_extra_feature(W: torch.Tensor, norm_threshold: float = 0.5,
 # ---------------------------------------------------------------------------
 
 
-
 def _batch_case(seed: int, batch: int, i: int, n: int) -> dict[str, torch.Tensor]:
     g = seeded(seed)
     return {"values": torch.rand(batch, i, n, generator=g),
