@@ -8,7 +8,7 @@ feature probabilities from 1 down to 0.01 across the instances):
   numpy's PCG64 (what SparseFeatureSampler draws from);
 - `sparse_features` (two uniforms per entry, what a learner writes) against
   `SparseFeatureSampler` with its dense/sparse switch at several probabilities.
-Single-threaded, as the trainer's background thread samples. Compare ratios, not
+Single-threaded, as each of the trainer's workers samples. Compare ratios, not
 absolute times: these machines are noisy.
 """
 

@@ -7,8 +7,9 @@ Both trainers run side by side in one process on the two workloads of issue 3:
 (a) the phase-diagram grid, 20 x 20 cells x 3 seeds of n=3, m=2, 5,000 steps;
 (b) the geometry sweep, n=200, m=20, 20 sparsity levels, 10,000 steps;
 both with batch 1024. It prints steps/s, achieved GFLOP/s (the matmul work of
-forward and backward: 6·batch·m·n per instance and step), the machine's
-measured fp32 matmul peak, the ratio, and the projected full-run times.
+the straightforward trainer: W x and Wᵀ h forward, three matmuls backward, so
+10·batch·m·n per instance and step), the machine's measured fp32 matmul peak,
+the ratio, and the projected full-run times.
 Compare ratios, not absolute times: these machines are noisy.
 """
 
@@ -78,7 +79,7 @@ def main() -> None:
         steps = spec["full_steps"] if args.full else args.steps
         cfg = ToyModelConfig(n_features=n, n_hidden=m, n_instances=i, n_steps=steps)
         importance, probability = settings(n, i)
-        flops = 6 * cfg.batch_size * m * n * i
+        flops = 10 * cfg.batch_size * m * n * i
         rates = {}
         for label, trainer in (("straightforward", train_toy_model_simple),
                                ("library", train_toy_model)):

@@ -181,3 +181,75 @@ def test_bad_settings_say_what_shapes_they_may_have():
     cfg = ToyModelConfig(n_features=5, n_hidden=2, n_instances=3, n_steps=1)
     with pytest.raises(ValueError, match=r"importance must be .*\(5,\)"):
         train_toy_model(cfg, torch.ones(4), 1.0)
+
+
+def test_the_written_out_adamw_is_torchs():
+    """The fast trainer's AdamW must take exactly torch.optim.AdamW's steps (defaults,
+    weight decay included)."""
+    from polysemantic.superposition import _FlatAdamW
+
+    generator = torch.Generator().manual_seed(0)
+    ours = torch.randn(50, generator=generator)
+    theirs = ours.clone().requires_grad_()
+    adamw, reference = _FlatAdamW(ours, lr=1e-2), torch.optim.AdamW([theirs], lr=1e-2)
+    for _ in range(20):
+        grad = torch.randn(50, generator=generator)
+        adamw.step(grad)
+        theirs.grad = grad.clone()
+        reference.step()
+    torch.testing.assert_close(ours, theirs.detach(), rtol=1e-6, atol=1e-7)
+
+
+def _many_groups_config(n_steps: int = 30) -> ToyModelConfig:
+    from polysemantic.superposition import _n_groups
+
+    cfg = ToyModelConfig(n_features=130, n_hidden=10, n_instances=16, n_steps=n_steps)
+    assert _n_groups(cfg) == 2   # enough work per step to split the instances in two groups
+    return cfg
+
+
+def test_the_results_do_not_depend_on_the_number_of_cores():
+    """Groups of instances train on as many cores as there are, but the groups, and so
+    the data and the models, are fixed by the config: 1 or 2 threads, same models."""
+    cfg = _many_groups_config()
+    p = torch.logspace(0, -2.5, 16)[torch.randperm(16, generator=torch.Generator().manual_seed(1))]
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one, log_one = train_toy_model(cfg, 1.0, p, log_every=10)
+        torch.set_num_threads(2)
+        two, log_two = train_toy_model(cfg, 1.0, p, log_every=10)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(one.W, two.W) and torch.equal(one.b, two.b)
+    assert torch.equal(log_one, log_two)
+    # and each instance is back in the caller's place: denser data, larger loss
+    assert torch.equal(log_two[-1].argsort(), p.argsort())
+
+
+def test_an_error_in_a_worker_reaches_the_caller(monkeypatch):
+    from polysemantic import superposition
+
+    def broken(self, logging):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(superposition._InstanceGroup, "step", broken)
+    threads = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="boom"):
+        train_toy_model(_many_groups_config(), 1.0, 0.1)
+    assert torch.get_num_threads() == threads   # the caller's setting is restored
+
+
+def test_each_trained_model_comes_back_in_the_callers_place():
+    """Instances are shuffled into groups and trained apart; each returned (W, b) must be
+    the model trained at the caller's feature probability for that index: its loss on
+    fresh data matches the loss the trainer logged for it at the last step."""
+    from polysemantic.superposition import _n_groups
+
+    cfg = ToyModelConfig(n_features=5, n_hidden=2, n_instances=400, n_steps=301, lr=1e-2)
+    assert _n_groups(cfg) == 2
+    p = torch.logspace(0, -2, 400)[torch.randperm(400, generator=torch.Generator().manual_seed(2))]
+    model, log = train_toy_model(cfg, 1.0, p, log_every=300)
+    fresh = _loss_on(model, torch.ones(5), p)                    # (400,)
+    ratio = fresh / log[-1]
+    assert ((ratio > 0.5) & (ratio < 2.0)).float().mean() > 0.95   # a mix-up gives ~0.6

@@ -36,3 +36,21 @@ def test_committed_artifact_is_small_and_complete():
 def test_missing_artifact_says_how_to_regenerate(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="polysemantic artifacts"):
         load_artifact(tmp_path / "nothing.npz")
+
+
+def _share_near(D: np.ndarray, fraction: float) -> np.ndarray:
+    """Per density level, the share of represented features (D > 0.05) within 0.02 of it."""
+    return np.array([(np.abs(level[level > 0.05] - fraction) < 0.02).mean() for level in D])
+
+
+def test_the_committed_sweep_shows_what_chapter_06_says():
+    """The chapter's text reads the artifact: D* falls from 1 with sparsity, every
+    represented feature sits at 1/2 at some density, and features gather at 2/3 and at
+    2/5 on either side. A regenerated artifact must still show it."""
+    data = load_artifact()
+    D, D_star = data["sweep_dimensionality"], data["sweep_per_feature"]
+    assert abs(D_star[0] - 1) < 0.05 and D_star[-1] < 0.1
+    assert (np.diff(D_star[:12]) < 0.01).all()          # falling while features get sparser
+    assert _share_near(D, 1 / 2).max() == 1.0
+    assert _share_near(D, 2 / 3).max() >= 0.15 and _share_near(D, 2 / 5).max() >= 0.15
+    assert _share_near(D, 3 / 4).max() == 0.0           # "we see none at 3/4"

@@ -174,7 +174,7 @@ def cmd_execute(args: argparse.Namespace) -> int:
 def cmd_artifacts(args: argparse.Namespace) -> int:
     from polysemantic.sweeps import make_artifact
 
-    print("training the full-size sweeps (about 6 minutes on a 2-core CPU) ...", flush=True)
+    print("training the full-size sweeps (about 4 minutes on a 2-core CPU) ...", flush=True)
     path = make_artifact()
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return 0

@@ -53,8 +53,9 @@ class SparseFeatureSampler:
       numbers (gaps and values) replace N. This is exact, not an approximation.
       Each of those costs a few more operations than a dense draw, so the switch
       sits near the measured break-even, p = 0.15 (benchmarks/sampler_speed.py).
-    Random numbers, not arithmetic, dominate a toy-model step on a CPU
-    (benchmarks/train_speed.py shows it); this is where the time goes.
+    With a few features per model (the phase diagrams), drawing the data costs
+    a toy-model step more than its arithmetic does; at n=200, m=20 it is about a
+    third of the step (a profile of train_toy_model shows it).
     """
 
     def __init__(self, n_instances: int, n_batch: int, n_features: int,

@@ -18,6 +18,7 @@ graded questions.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -121,10 +122,11 @@ def _per_instance(value: torch.Tensor | float, cfg: ToyModelConfig, name: str,
                          f"({cfg.n_instances}, {width}); got shape {tuple(t.shape)}") from None
 
 
-def _chunk_size(cfg: ToyModelConfig, target: int = 1_000_000) -> int:
+def _chunk_size(n_instances: int, n_features: int, batch_size: int,
+                target: int = 1_000_000) -> int:
     """Rows per chunk: about `target` feature values per chunk, dividing the batch."""
-    chunk = cfg.batch_size
-    while chunk % 2 == 0 and chunk * cfg.n_instances * cfg.n_features > target:
+    chunk = batch_size
+    while chunk % 2 == 0 and chunk * n_instances * n_features > target:
         chunk //= 2
     return chunk
 
@@ -133,6 +135,129 @@ def _through_gram(n_features: int, n_hidden: int) -> bool:
     """Whether the fast trainer goes through the Gram matrix M = Wᵀ W (n x n): two batched
     matmuls per chunk instead of four, cheaper when n <= 2m (the phase diagrams' sizes)."""
     return n_features <= 2 * n_hidden
+
+
+def _n_groups(cfg: ToyModelConfig, values_per_group: int = 1_000_000, most: int = 8) -> int:
+    """How many independent groups the instances train in: a power of two (so that 2, 4
+    or 8 cores share them evenly), with about a million feature values per group and
+    step or more, which hides Python's per-step cost. Fixed by the config alone, never
+    by the machine, so every machine trains the same models."""
+    values = cfg.n_instances * cfg.batch_size * cfg.n_features
+    n = 1
+    while 2 * n <= min(most, cfg.n_instances, values // values_per_group):
+        n *= 2
+    return n
+
+
+class _FlatAdamW:
+    """torch.optim.AdamW's update (Loshchilov & Hutter 2019) with its defaults, written
+    out for one flat tensor: the same arithmetic in the same order (a test compares the
+    two), without the per-call bookkeeping that costs more than the update on small models.
+    """
+
+    def __init__(self, params: torch.Tensor, lr: float, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2):
+        self.params, self.lr, self.betas = params, lr, betas
+        self.eps, self.weight_decay = eps, weight_decay
+        self.exp_avg = torch.zeros_like(params)       # first moment
+        self.exp_avg_sq = torch.zeros_like(params)    # second moment
+        self.t = 0
+
+    def step(self, grad: torch.Tensor) -> None:
+        beta1, beta2 = self.betas
+        self.t += 1
+        self.params.mul_(1 - self.lr * self.weight_decay)                  # decoupled decay
+        self.exp_avg.lerp_(grad, 1 - beta1)
+        self.exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        step_size = self.lr / (1 - beta1 ** self.t)
+        denom = (self.exp_avg_sq.sqrt() / (1 - beta2 ** self.t) ** 0.5).add_(self.eps)
+        self.params.addcdiv_(self.exp_avg, denom, value=-step_size)
+
+
+class _InstanceGroup:
+    """Some of the instances, trained on their own: their own sparse-feature sampler,
+    buffers and AdamW. Instances never interact, so training them in groups, in any
+    order or at the same time, is exactly training them together.
+
+    Every tensor here is (g, ...), g the number of instances in the group, sorted by
+    non-increasing feature probability as the sampler needs.
+    """
+
+    def __init__(self, W: torch.Tensor, b: torch.Tensor, importance: torch.Tensor,
+                 p: torch.Tensor, cfg: ToyModelConfig, generator: torch.Generator):
+        g, m, n = W.shape
+        # W, b and their gradients are views into one flat buffer each: one AdamW update
+        # for the whole group.
+        self.params, self.grad = torch.empty(g * m * n + g * n), torch.zeros(g * m * n + g * n)
+        self.W, self.b = self.params[: g * m * n].view(g, m, n), self.params[g * m * n:].view(g, n)
+        self.W.copy_(W)
+        self.b.copy_(b)
+        self.grad_W = self.grad[: g * m * n].view(g, m, n)
+        self.grad_b = self.grad[g * m * n:].view(g, n)
+        self.optimizer = _FlatAdamW(self.params, lr=cfg.lr)
+        # dL/dpre = s ⊙ on ⊙ (pre − x) with s = 2 I / batch. s is constant over the batch,
+        # so it is applied to the small (g, m, n) and (g, n) results, not to every value.
+        self.s = importance * (2.0 / cfg.batch_size)            # (g, n)
+        self.sampler = SparseFeatureSampler(g, cfg.batch_size, n, p, generator)
+        # Features-major layout, (g, n, batch): each model's matmuls become
+        # (m x n) @ (n x batch), which BLAS runs far faster than (batch x n) @ (n x m)
+        # when n and m are tiny. The sampler's values are i.i.d., so reading its
+        # (g, batch, n) buffer in this order changes nothing.
+        self.batch = torch.empty(g, cfg.batch_size * n)
+        self.chunk = _chunk_size(g, n, cfg.batch_size)
+        self.gram = _through_gram(n, m)
+        self.pre = torch.empty(g, n, self.chunk)                # Wᵀ W x + b
+        self.diff = torch.empty(g, n, self.chunk)               # on ⊙ (pre − x)
+        self.h = torch.empty(g, m, self.chunk)                  # W x
+        self.grad_h = torch.empty(g, m, self.chunk)             # (W ⊙ s) diff
+        self.sum_diff = torch.empty(g, n)                       # Σ over the batch of diff
+        self.raw = torch.empty(g, n, n) if self.gram else torch.empty(g, m, n)
+
+    def step(self, logging: bool) -> torch.Tensor | None:
+        """One AdamW step on a fresh batch; the loss per instance when `logging`."""
+        W, b, s = self.W, self.b, self.s
+        g, m, n = W.shape
+        batch_size = self.batch.shape[1] // n
+        batch = self.sampler.sample(self.batch.view(g, batch_size, n)).view(g, n, batch_size)
+        self.grad_W.zero_()
+        self.sum_diff.zero_()
+        self.raw.zero_()
+        Wt = W.transpose(1, 2)                                          # (g, n, m)
+        if self.gram:
+            M = torch.bmm(Wt, W)                                        # (g, n, n)
+        else:
+            Ws = W * s.unsqueeze(1)                                     # (g, m, n): W diag(s)
+        loss = torch.zeros(g) if logging else None
+        # The batch in chunks that stay in the CPU's cache; gradients accumulate.
+        for start in range(0, batch_size, self.chunk):
+            x = batch[:, :, start:start + self.chunk]                   # (g, n, chunk)
+            pre, diff = self.pre[:, :, : x.shape[2]], self.diff[:, :, : x.shape[2]]
+            if self.gram:
+                torch.baddbmm(b.unsqueeze(2), M, x, out=pre)            # pre = M x + b
+            else:
+                torch.bmm(W, x, out=self.h)                             # h = W x
+                torch.baddbmm(b.unsqueeze(2), Wt, self.h, out=pre)      # pre = Wᵀ h + b
+            torch.sub(pre, x, out=diff)
+            torch.ops.aten.threshold_backward.grad_input(diff, pre, 0, grad_input=diff)
+            #                                                              diff = on ⊙ (pre − x)
+            if logging:  # relu(pre) − x is diff where on, −x where off
+                err = torch.where(pre > 0, diff, -x)
+                loss += (err ** 2).sum(2).mul_(s).sum(1) / 2
+            self.sum_diff.add_(diff.sum(2))
+            if self.gram:
+                self.raw.baddbmm_(diff, x.transpose(1, 2))              # Σ diff xᵀ
+            else:
+                self.raw.baddbmm_(self.h, diff.transpose(1, 2))         # Σ h diffᵀ
+                torch.bmm(Ws, diff, out=self.grad_h)                    # dL/dh = W dL/dpre
+                self.grad_W.baddbmm_(self.grad_h, x.transpose(1, 2))    # via h = W x
+        torch.mul(self.sum_diff, s, out=self.grad_b)                    # dL/db
+        if self.gram:  # dL/dM = s ⊙ Σ diff xᵀ (rows); M = Wᵀ W, so dL/dW = W (dL/dM + dL/dMᵀ)
+            grad_M = self.raw.mul_(s.unsqueeze(2))
+            self.grad_W.baddbmm_(W, grad_M + grad_M.transpose(1, 2))
+        else:          # via pre = Wᵀ h: (Σ h diffᵀ) diag(s)
+            self.grad_W.addcmul_(self.raw, s.unsqueeze(1))
+        self.optimizer.step(self.grad)
+        return loss
 
 
 @torch.no_grad()
@@ -149,102 +274,70 @@ def train_toy_model(cfg: ToyModelConfig, importance: torch.Tensor | float,
     Where the speed comes from (benchmarks/train_speed.py measures it):
     - data: `SparseFeatureSampler` draws ~2·p random numbers per entry of a
       sparse instance instead of two, into a buffer allocated once;
-    - instances are sorted by feature probability so dense and sparse ones are
-      contiguous slices, and put back in the caller's order at the end;
-    - forward and backward are written out by hand (four batched matmuls and a
-      few in-place element-wise passes, no autograd graph, no new tensors);
+    - forward and backward are written out by hand (a few batched matmuls and
+      three element-wise passes, no autograd graph, no new tensors);
     - the batch is processed in chunks of about a million values, which stay in
       the CPU's cache through every element-wise pass;
-    - the next batch is sampled in a background thread, on one core left free
-      for it, while the current step computes;
     - with few features (n <= 2m) the forward goes through M = Wᵀ W, halving
-      the number of batched matmuls.
+      the number of batched matmuls;
+    - the instances train in a few independent groups, one thread per core, each
+      running single-threaded kernels (small matmuls gain nothing from splitting).
+      The groups are fixed by the config, so the results do not depend on the
+      number of cores.
     """
     importance = _per_instance(importance, cfg, "importance", cfg.n_features)      # (i, n)
     p = _per_instance(feature_probability, cfg, "feature_probability", 1)[:, 0]   # (i,)
-    order = torch.argsort(p, descending=True, stable=True)
     generator = torch.Generator().manual_seed(cfg.seed)
     model = ToyModel(cfg, generator)
-    W = model.W.data[order].contiguous()                         # (i, m, n), sorted
-    b = model.b.data[order].contiguous()                         # (i, n)
-    scale = (importance[order] * (2.0 / cfg.batch_size)).unsqueeze(1)  # (i, 1, n)
-
-    i, m, n = cfg.n_instances, cfg.n_hidden, cfg.n_features
-    chunk = _chunk_size(cfg)
-    sampler = SparseFeatureSampler(i, cfg.batch_size, n, p[order], generator)
-    # Features-major layout, (i, n, batch): each model's matmuls become (m x n) @ (n x batch),
-    # which BLAS runs far faster than (batch x n) @ (n x m) when n and m are tiny. The
-    # sampler's values are i.i.d., so reading its buffer in this order changes nothing.
-    # Two batch buffers: a background thread samples the next batch into one while this
-    # step computes on the other, on one core left free for it. Torch releases the GIL
-    # inside its kernels, so the (serial) random-number generation overlaps with the
-    # matmuls. Only that thread uses the sampler, in order, so the data are exactly
-    # those of a serial loop.
-    buffers = [torch.empty(i, cfg.batch_size * n) for _ in range(2)]
-    prefetch = ThreadPoolExecutor(max_workers=1)
-    pending = prefetch.submit(sampler.sample, buffers[0].view(i, cfg.batch_size, n))
+    # Groups of instances with similar work: sorted by feature probability, dealt out
+    # in turn like cards; each group stays sorted, as its sampler needs.
+    order = torch.argsort(p, descending=True, stable=True)
+    n_groups = _n_groups(cfg)
+    members = [order[k::n_groups] for k in range(n_groups)]
+    groups = [_InstanceGroup(model.W.data[idx].contiguous(), model.b.data[idx].contiguous(),
+                             importance[idx], p[idx], cfg, generator) for idx in members]
     threads = torch.get_num_threads()
-    torch.set_num_threads(max(1, threads - 1))
-    pre_buffer = torch.empty(i, n, chunk)      # Wᵀ W x + b, then dL/dpre in place
-    on_buffer = torch.empty(i, n, chunk)       # 1.0 where the ReLU is on (a float mask:
-    #                                            multiplying by it is far faster than masked_fill)
-    h = torch.empty(i, m, chunk)               # W x
-    grad_h = torch.empty(i, m, chunk)
-    gram = _through_gram(n, m)
-    grad_M = torch.empty(i, n, n)              # dL/dM, when going through M
-    scale = scale.transpose(1, 2).contiguous()                        # (i, n, 1)
-    W.grad, b.grad = torch.zeros_like(W), torch.zeros_like(b)
-    optimizer = torch.optim.AdamW([W, b], lr=cfg.lr)
-    losses = []
+    n_workers = min(threads, n_groups)
+    logs: list[list[torch.Tensor]] = [[] for _ in groups]
+    stop = threading.Event()   # set on an error or Ctrl-C: the other workers end their run
+
+    def work(worker: int) -> None:
+        steps = range(cfg.n_steps)
+        try:
+            for step in progress(steps, desc="training") if worker == 0 else steps:
+                if stop.is_set():
+                    return
+                logging = bool(log_every) and step % log_every == 0
+                for k in range(worker, n_groups, n_workers):
+                    loss = groups[k].step(logging)
+                    if logging:
+                        logs[k].append(loss)
+        except BaseException:
+            stop.set()
+            raise
+
+    torch.set_num_threads(1)
     try:
-        for step in progress(range(cfg.n_steps), desc="training"):
-            W.grad.zero_()
-            b.grad.zero_()
-            Wt = W.transpose(1, 2)                                        # (i, n, m)
-            if gram:
-                M = torch.bmm(Wt, W)                                      # (i, n, n)
-                grad_M.zero_()
-            logging = bool(log_every) and step % log_every == 0
-            loss = torch.zeros(i)
-            pending.result()                                              # this step's batch
-            batch = buffers[step % 2].view(i, n, cfg.batch_size)
-            if step + 1 < cfg.n_steps:
-                pending = prefetch.submit(sampler.sample,
-                                          buffers[(step + 1) % 2].view(i, cfg.batch_size, n))
-            # The batch in chunks that stay in the CPU's cache; gradients accumulate.
-            for start in range(0, cfg.batch_size, chunk):
-                x = batch[:, :, start:start + chunk]                      # (i, n, chunk)
-                pre, on = pre_buffer[:, :, : x.shape[2]], on_buffer[:, :, : x.shape[2]]
-                if gram:
-                    torch.baddbmm(b.unsqueeze(2), M, x, out=pre)          # pre = M x + b
-                else:
-                    torch.bmm(W, x, out=h)                                # h = W x
-                    torch.baddbmm(b.unsqueeze(2), Wt, h, out=pre)         # pre = Wᵀ h + b
-                torch.gt(pre, 0, out=on)
-                pre.sub_(x)                                               # pre - x
-                if logging:
-                    err = torch.where(on > 0, pre, -x)                    # relu(pre) - x
-                    loss += (err ** 2 * scale).sum((1, 2)) / 2
-                pre.mul_(scale).mul_(on)                                  # dL/dpre
-                b.grad.add_(pre.sum(2))                                   # dL/db
-                if gram:
-                    grad_M.baddbmm_(pre, x.transpose(1, 2))               # dL/dM += dL/dpre xᵀ
-                else:
-                    W.grad.baddbmm_(h, pre.transpose(1, 2))               # via pre = Wᵀ h
-                    torch.bmm(W, pre, out=grad_h)                         # dL/dh = W dL/dpre
-                    W.grad.baddbmm_(grad_h, x.transpose(1, 2))            # via h = W x
-            if gram:  # M = Wᵀ W, so dL/dW = W (dL/dM + dL/dMᵀ)
-                W.grad.baddbmm_(W, grad_M + grad_M.transpose(1, 2))
-            if logging:
-                losses.append(loss)
-            optimizer.step()
+        if n_workers == 1:
+            work(0)
+        else:
+            with ThreadPoolExecutor(max_workers=n_workers) as pool:
+                futures = [pool.submit(work, worker) for worker in range(n_workers)]
+                try:
+                    for future in futures:
+                        future.result()                  # re-raises a worker's error
+                except BaseException:
+                    stop.set()
+                    raise
     finally:
         torch.set_num_threads(threads)
-        prefetch.shutdown()
-    inverse = torch.argsort(order)
-    model.W.data.copy_(W[inverse])
-    model.b.data.copy_(b[inverse])
-    log = torch.stack(losses)[:, inverse] if losses else torch.empty(0, i)
+    for idx, group in zip(members, groups, strict=True):
+        model.W.data[idx] = group.W
+        model.b.data[idx] = group.b
+    log = torch.empty(len(logs[0]), cfg.n_instances)
+    for idx, group_log in zip(members, logs, strict=True):
+        if group_log:
+            log[:, idx] = torch.stack(group_log)
     return model, log
 
 
