@@ -7,7 +7,8 @@ feature probabilities from 1 down to 0.01 across the instances):
 - the cost of one uniform random number from torch's CPU generator and from
   numpy's PCG64 (what SparseFeatureSampler draws from);
 - `sparse_features` (two uniforms per entry, what a learner writes) against
-  `SparseFeatureSampler` with its dense/sparse switch at several probabilities.
+  `SparseFeatureSampler` (numpy) and `NativeFeatureSampler` (C, where a compiler
+  is at hand), each with its dense/sparse switch at several probabilities.
 Single-threaded, as each of the trainer's workers samples. Compare ratios, not
 absolute times: these machines are noisy.
 """
@@ -20,6 +21,7 @@ from functools import partial
 import numpy as np
 import torch
 
+from polysemantic import native_sampler
 from polysemantic.data import SparseFeatureSampler, sparse_features
 
 WORKLOADS = {"(a) n=3, 1200 instances": (1200, 3), "(b) n=200, 20 instances": (20, 200)}
@@ -57,6 +59,13 @@ def main() -> None:
                                            dense_above=switch)
             t = per_call(partial(sampler.sample, out))
             print(f"{'':<26}{f'SparseFeatureSampler, dense above {switch}':<42}"
+                  f"{t * 1e3:>9.2f}{base / t:>9.2f}x")
+        lib = native_sampler.load()
+        for switch in (0.15, 0.05, 0.02, 0.0) if lib else ():
+            sampler = native_sampler.NativeFeatureSampler(lib, instances, BATCH, features, p, g,
+                                                          sparse_at_most=switch)
+            t = per_call(partial(sampler.sample, out))
+            print(f"{'':<26}{f'NativeFeatureSampler, dense above {switch}':<42}"
                   f"{t * 1e3:>9.2f}{base / t:>9.2f}x")
         print()
 

@@ -127,7 +127,9 @@ def _loss_on(model, importance, p, seed=123):
         return (importance * (x - model(x)) ** 2).sum(-1).mean(0)  # (2,)
 
 
-def test_fast_trainer_reaches_the_same_results_as_the_simple_one():
+@pytest.mark.parametrize("native", ["1", "0"])   # with the C sampler and with numpy's
+def test_fast_trainer_reaches_the_same_results_as_the_simple_one(monkeypatch, native):
+    monkeypatch.setenv("POLYSEMANTIC_NATIVE", native)
     cfg = ToyModelConfig(n_features=5, n_hidden=2, n_instances=2, n_steps=4000, lr=1e-2)
     importance, p = 0.9 ** torch.arange(5.0), torch.tensor([1.0, 0.03])
     fast, _ = train_toy_model(cfg, importance, p)

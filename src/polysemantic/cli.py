@@ -174,7 +174,8 @@ def cmd_execute(args: argparse.Namespace) -> int:
 def cmd_artifacts(args: argparse.Namespace) -> int:
     from polysemantic.sweeps import make_artifact
 
-    print("training the full-size sweeps (about 4 minutes on a 2-core CPU) ...", flush=True)
+    print("training the full-size sweeps (about 2 minutes on a 2-core CPU, "
+          "4 without a C compiler) ...", flush=True)
     path = make_artifact()
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return 0

@@ -40,9 +40,11 @@ def sparse_features(
 
 
 class SparseFeatureSampler:
-    """The fast sampler behind the toy-model trainer: the same distribution as
-    `sparse_features`, written in place into a preallocated (n_instances,
-    n_batch, n_features) buffer, with far fewer random numbers.
+    """The toy-model trainer's sampler where no C compiler is at hand (otherwise
+    `native_sampler.NativeFeatureSampler`, the same method in C, about five times
+    faster): the same distribution as `sparse_features`, written in place into a
+    preallocated (n_instances, n_batch, n_features) buffer, with far fewer random
+    numbers.
 
     Instances must come in order of non-increasing feature probability (the
     trainer sorts them), so that dense and sparse ones are contiguous slices:
@@ -53,9 +55,8 @@ class SparseFeatureSampler:
       numbers (gaps and values) replace N. This is exact, not an approximation.
       Each of those costs a few more operations than a dense draw, so the switch
       sits near the measured break-even, p = 0.15 (benchmarks/sampler_speed.py).
-    With a few features per model (the phase diagrams), drawing the data costs
-    a toy-model step more than its arithmetic does; at n=200, m=20 it is about a
-    third of the step (a profile of train_toy_model shows it).
+    With this sampler, drawing the data costs a phase-diagram step (n=3) more than
+    its arithmetic does, and about a third of a step at n=200, m=20.
     """
 
     def __init__(self, n_instances: int, n_batch: int, n_features: int,

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from polysemantic.data import SparseFeatureSampler, seeded, sparse_features
+from polysemantic import native_sampler
+from polysemantic.data import seeded, sparse_features
 from polysemantic.grading.question import Case, Mistake, Question, register
 from polysemantic.progress import progress
 
@@ -198,7 +199,8 @@ class _InstanceGroup:
         # dL/dpre = s ⊙ on ⊙ (pre − x) with s = 2 I / batch. s is constant over the batch,
         # so it is applied to the small (g, m, n) and (g, n) results, not to every value.
         self.s = importance * (2.0 / cfg.batch_size)            # (g, n)
-        self.sampler = SparseFeatureSampler(g, cfg.batch_size, n, p, generator)
+        # The C sampler where a compiler is at hand, else numpy's (native_sampler.py).
+        self.sampler = native_sampler.feature_sampler(g, cfg.batch_size, n, p, generator)
         # Features-major layout, (g, n, batch): each model's matmuls become
         # (m x n) @ (n x batch), which BLAS runs far faster than (batch x n) @ (n x m)
         # when n and m are tiny. The sampler's values are i.i.d., so reading its
@@ -271,8 +273,9 @@ def train_toy_model(cfg: ToyModelConfig, importance: torch.Tensor | float,
     loss per instance every `log_every` steps, (n_logs, n_instances).
 
     Where the speed comes from (benchmarks/train_speed.py measures it):
-    - data: `SparseFeatureSampler` draws ~2·p random numbers per entry of a
-      sparse instance instead of two, into a buffer allocated once;
+    - data: a sampler in C (`native_sampler`; numpy's where no C compiler is at
+      hand) draws one random number per entry, or ~2·p per entry of a sparse
+      instance, into a buffer allocated once;
     - forward and backward are written out by hand (a few batched matmuls and
       three element-wise passes, no autograd graph, no new tensors);
     - the batch is processed in chunks of about a million values, which stay in

@@ -1,0 +1,289 @@
+"""The `polysemantic` command.
+
+    polysemantic exercises [--check]        regenerate exercises/ from solutions/
+    polysemantic grade NOTEBOOK [--json]    grade one notebook's answers
+    polysemantic grade DIR... --out CSV     a gradebook for many submissions
+    polysemantic execute [NOTEBOOK...]      rerun solution notebooks, storing their outputs
+    polysemantic book                       build the HTML book into _build/html
+    polysemantic artifacts                  regenerate chapter 06's full-size results
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from polysemantic.exercises import MarkerError, sync
+
+
+def _root(path: str | None) -> Path:
+    """The course repository: the given folder, or the nearest one holding solutions/."""
+    if path:
+        return Path(path)
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "solutions").is_dir() and (folder / "book").is_dir():
+            return folder
+    return here
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"polysemantic {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_exercises(args: argparse.Namespace) -> int:
+    root = _root(args.root)
+    if not (root / "solutions").is_dir():
+        return _fail("exercises", f"no solutions/ folder in {root}")
+    try:
+        problems = sync(root / "solutions", root / "exercises", check=args.check)
+    except MarkerError as error:
+        return _fail("exercises", str(error))
+    if args.check:
+        for problem in problems:
+            print(problem)
+        if problems:
+            print("Run `polysemantic exercises` to regenerate them.", file=sys.stderr)
+        return 1 if problems else 0
+    for problem in problems:
+        print(f"wrote {problem.split(' ')[0]}" if "has no" not in problem else problem)
+    if not problems:
+        print("exercises/ is up to date")
+    return 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from polysemantic.grading.gradebook import (
+        GradebookError,
+        check_outputs_free,
+        collect,
+        grade_many,
+        row_status,
+        write_gradebook,
+    )
+
+    if args.gradescope is not None:
+        return _gradescope_bundle(args)
+    if not args.notebooks:
+        return _fail("grade", "name the notebooks (or folders) to grade")
+    if args.gradescope_results is not None:
+        return _gradescope_results(args)
+    if args.out is None and len(args.notebooks) == 1 and not args.notebooks[0].is_dir():
+        return _grade_single(args)
+    try:
+        paths = collect(args.notebooks)
+        if args.out is not None and not args.force:  # before grading, not after
+            check_outputs_free(args.out)
+    except (GradebookError, OSError) as error:
+        return _fail("grade", str(error))
+    if not paths:
+        return _fail("grade", "no notebooks found in " + ", ".join(map(str, args.notebooks)))
+    print(f"grading {len(paths)} notebook(s), {args.jobs or 'one per core'} at a time ...",
+          file=sys.stderr, flush=True)
+    results = grade_many(paths, jobs=args.jobs, seed=args.seed, timeout=args.timeout)
+    for r in results:
+        status = "" if r["status"] == "graded" else f"  ({row_status(r)})"
+        print(f"{r['total']:>6g} / {r['max_total']:<4g} {r['notebook']}{status}")
+    if args.out is not None:
+        # Checked before grading; what appeared since came from a submission: replace it.
+        json_path = write_gradebook(results, args.out, force=True)
+        print(f"wrote {args.out} and {json_path}")
+    return 0
+
+
+def _gradescope_bundle(args: argparse.Namespace) -> int:
+    from polysemantic.grading.gradescope import write_bundle
+
+    root = _root(None)
+    if not (root / "pyproject.toml").exists():
+        return _fail("grade", f"run this from the course repository (no pyproject.toml in {root})")
+    try:
+        folder = write_bundle(args.gradescope, root)
+    except FileExistsError as error:
+        return _fail("grade", str(error))
+    print(f"wrote the Gradescope autograder to {folder}: zip its contents "
+          f"(cd {folder} && zip -r ../autograder.zip .) and upload the zip")
+    return 0
+
+
+def _gradescope_results(args: argparse.Namespace) -> int:
+    """Grade one submission and write Gradescope's results.json (never fails: a
+    submission that cannot be read gets 0 points and the reason)."""
+    from polysemantic.grading.gradebook import grade_one_path
+    from polysemantic.grading.gradescope import results_json
+
+    result = grade_one_path(args.notebooks[0], seed=args.seed, timeout=args.timeout)
+    args.gradescope_results.parent.mkdir(parents=True, exist_ok=True)
+    args.gradescope_results.write_text(json.dumps(results_json(result), indent=1,
+                                                  ensure_ascii=False), encoding="utf-8")
+    print(f"{result['total']:g} / {result['max_total']:g} points")
+    return 0
+
+
+def _grade_single(args: argparse.Namespace) -> int:
+    from polysemantic.grading.grade import grade_notebook
+    from polysemantic.grading.notebook import NotebookError
+
+    try:
+        result = grade_notebook(args.notebooks[0], hidden_seed=args.seed, timeout=args.timeout)
+    except NotebookError as error:
+        return _fail("grade", str(error))
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{result['notebook']}: {result['total']:g} / {result['max_total']:g} points"
+          + ("" if result["status"] == "graded" else f" ({result['status']})"))
+    for qid, q in result["questions"].items():
+        print(f"  {qid:<32} {q['points']:>5g} / {q['max_points']:g}  {q['status']}: {q['message']}")
+    for note in result["notes"]:
+        print(f"  note: {note}")
+    return 0
+
+
+def cmd_execute(args: argparse.Namespace) -> int:
+    """Run solution notebooks top to bottom and store their outputs, as nbval expects."""
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = _root(args.root)
+    paths = args.notebooks or sorted((root / "solutions").glob("*.ipynb"))
+    os.environ["POLYSEMANTIC_PROGRESS"] = "0"
+    # The tests run notebooks single-threaded (conftest.py); store outputs the same way
+    # so that the last printed digit cannot differ with the thread count.
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+    for path in paths:
+        if not Path(path).exists():
+            return _fail("execute", f"{path}: no such file")
+        notebook = nbformat.read(path, as_version=4)
+        print(f"running {path} ...", flush=True)
+        NotebookClient(notebook, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+        for cell in notebook.cells:
+            cell.metadata.pop("execution", None)
+        nbformat.write(notebook, path)
+    return 0
+
+
+def cmd_artifacts(args: argparse.Namespace) -> int:
+    from polysemantic.sweeps import make_artifact
+
+    print("training the full-size sweeps (about 2 minutes on a 2-core CPU, "
+          "4 without a C compiler) ...", flush=True)
+    path = make_artifact()
+    print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    return 0
+
+
+def cmd_train_lm(args: argparse.Namespace) -> int:
+    """Train the tiny language model of chapters 02 and 08 and save its weights."""
+    from polysemantic import tiny_lm
+
+    out = args.out or tiny_lm.ARTIFACT
+    if out.exists() and not args.force:
+        return _fail("train-lm", f"{out} exists: add --force to replace it "
+                     "(or --out PATH to write somewhere else)")
+    if not out.parent.is_dir():
+        return _fail("train-lm", f"{out.parent}: no such folder")
+    before = tiny_lm.load_lm_and_meta(out)[1]["eval_loss"][-1] if out.exists() else None
+    print("training the tiny language model (about 2 minutes on a 2-core CPU) ...", flush=True)
+    run = tiny_lm.train_lm()
+    tiny_lm.save_lm(run, out)
+    print(f"wrote {out} ({out.stat().st_size:,} bytes)")
+    print(f"held-out loss: {run.eval_loss[-1]:.3f} bits per byte"
+          + ("" if before is None else f" (the model it replaced: {before:.3f})"))
+    held_out, _ = tiny_lm.evaluation_sample()
+    for domain, bits in tiny_lm.loss_per_domain(run.model, held_out).items():
+        print(f"  {domain:<10} {bits:.3f} bits per byte")
+    return 0
+
+
+def cmd_book(args: argparse.Namespace) -> int:
+    root = _root(args.root)
+    if not (root / "book" / "_config.yml").exists():
+        return _fail("book", f"no book/_config.yml in {root}")
+    jupyter_book = shutil.which("jupyter-book") or str(Path(sys.executable).parent / "jupyter-book")
+    command = [
+        jupyter_book, "build", str(root), "--config", str(root / "book" / "_config.yml"),
+        "--toc", str(root / "book" / "_toc.yml"), "-W", "-n", "--keep-going",
+    ]
+    if args.all:
+        command.append("--all")
+    completed = subprocess.run(command, cwd=root)
+    if completed.returncode != 0:
+        return _fail("book", "the build failed; the messages above say where")
+    index = (root / "_build" / "html" / "index.html").resolve()
+    print(f"\nThe book is built: {index}\n"
+          f"Open that file in a browser, or serve it with\n"
+          f"    python -m http.server --directory {index.parent} 8000\n"
+          f"and visit http://localhost:8000 (or run `make serve`).")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="polysemantic", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    exercises = commands.add_parser("exercises", help="regenerate exercises/ from solutions/")
+    exercises.add_argument("--check", action="store_true",
+                           help="write nothing; exit 1 if exercises/ is out of date")
+    exercises.add_argument("--root", help="the course folder (default: found from here)")
+    exercises.set_defaults(run=cmd_exercises)
+
+    grade = commands.add_parser("grade", help="grade notebooks: one report, or a gradebook")
+    grade.add_argument("notebooks", type=Path, nargs="*", metavar="SUBMISSION",
+                       help="notebooks, or folders searched for *.ipynb")
+    grade.add_argument("--gradescope", type=Path, metavar="DIR",
+                       help="write a Gradescope autograder bundle into DIR (no submissions)")
+    grade.add_argument("--gradescope-results", type=Path, metavar="JSON",
+                       help="grade one submission into Gradescope's results.json")
+    grade.add_argument("--json", action="store_true",
+                       help="one notebook: print the result as JSON")
+    grade.add_argument("--out", type=Path, metavar="CSV",
+                       help="write a gradebook CSV (and a JSON with every case beside it)")
+    grade.add_argument("--force", action="store_true", help="replace existing --out files")
+    grade.add_argument("--jobs", type=int, default=None,
+                       help="notebooks graded at once (default: the number of cores)")
+    grade.add_argument("--seed", type=int, default=0,
+                       help="seed of the hidden cases (instructors: pick your own)")
+    grade.add_argument("--timeout", type=float, default=120.0,
+                       help="seconds the notebook's answers may take (default 120)")
+    grade.set_defaults(run=cmd_grade)
+
+    execute = commands.add_parser("execute", help="rerun solution notebooks, storing outputs")
+    execute.add_argument("notebooks", nargs="*", type=Path)
+    execute.add_argument("--root", help="the course folder (default: found from here)")
+    execute.set_defaults(run=cmd_execute)
+
+    book = commands.add_parser("book", help="build the HTML book into _build/html")
+    book.add_argument("--root", help="the course folder (default: found from here)")
+    book.add_argument("--all", action="store_true", help="rebuild every page")
+    book.set_defaults(run=cmd_book)
+
+    artifacts = commands.add_parser("artifacts", help="regenerate chapter 06's sweeps")
+    artifacts.set_defaults(run=cmd_artifacts)
+
+    train_lm = commands.add_parser("train-lm",
+                                   help="train the tiny language model (chapters 02, 08)")
+    train_lm.add_argument("--out", type=Path, metavar="NPZ",
+                          help="where to write the weights (default: the committed artifact)")
+    train_lm.add_argument("--force", action="store_true", help="replace an existing file")
+    train_lm.set_defaults(run=cmd_train_lm)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # e.g. `polysemantic grade x.ipynb --json | head`
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

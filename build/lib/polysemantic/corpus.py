@@ -1,0 +1,525 @@
+"""A multi-domain text corpus, generated from a seed: the tiny language model's world.
+
+Chapter 02 needs text from clearly different domains to show a neuron that fires
+in several of them, like the neuron Bricken et al. 2023 ("Towards
+Monosemanticity") found active on academic citations, English dialogue, HTTP
+requests and Korean text. Every document here is written by templates in this
+file from word lists in this file: nothing is downloaded or copied, and the same
+seed gives the same bytes on every machine and Python version (which is why the
+Python domain is generated too, rather than read from the standard library on
+disk, whose files change between Python versions).
+
+    corpus = generate(seed=0, docs_per_domain=200)
+    corpus.text     # (n_bytes,) uint8: UTF-8 documents joined by blank lines
+    corpus.domain   # (n_bytes,) int64: index into DOMAINS of each byte's document
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+DOMAINS = ("citations", "dialogue", "http", "korean", "python")
+SEPARATOR = b"\n\n"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    text: np.ndarray  # (n_bytes,) uint8
+    domain: np.ndarray  # (n_bytes,) int64, -1 on the separators between documents
+    starts: np.ndarray  # (n_docs,) int64 offset of each document in text
+    lengths: np.ndarray  # (n_docs,) int64 length of each document in bytes
+
+    @property
+    def doc_domains(self) -> np.ndarray:
+        """(n_docs,) the domain of each document."""
+        return self.domain[self.starts]
+
+    def document(self, index: int) -> str:
+        start = int(self.starts[index])
+        return bytes(self.text[start : start + int(self.lengths[index])]).decode("utf-8")
+
+
+def generate(seed: int = 0, docs_per_domain: int = 200) -> Corpus:
+    """docs_per_domain documents of every domain, shuffled, each about 300-700 bytes."""
+    rng = random.Random(seed)
+    docs = [
+        (d, _WRITERS[name](rng)) for d, name in enumerate(DOMAINS) for _ in range(docs_per_domain)
+    ]
+    rng.shuffle(docs)
+    pieces, domains, starts, lengths, offset = [], [], [], [], 0
+    for d, doc in docs:
+        data = doc.encode("utf-8")
+        starts.append(offset)
+        lengths.append(len(data))
+        pieces += [data, SEPARATOR]
+        domains += [np.full(len(data), d), np.full(len(SEPARATOR), -1)]
+        offset += len(data) + len(SEPARATOR)
+    text = np.frombuffer(b"".join(pieces), dtype=np.uint8).copy()
+    return Corpus(
+        text,
+        np.concatenate(domains).astype(np.int64),
+        np.array(starts, dtype=np.int64),
+        np.array(lengths, dtype=np.int64),
+    )
+
+
+def _until(rng: random.Random, write_one, min_bytes: int, joiner: str) -> str:
+    """Join pieces written by write_one(rng) until the document is min_bytes long."""
+    parts: list[str] = []
+    while len(joiner.join(parts).encode("utf-8")) < min_bytes:
+        parts.append(write_one(rng))
+    return joiner.join(parts)
+
+
+def _doc_size(rng: random.Random) -> int:
+    return rng.randint(300, 600)
+
+
+# --------------------------------------------------------------------------- citations
+
+_SURNAMES = (
+    "Kim",
+    "Park",
+    "Okafor",
+    "Nguyen",
+    "Silva",
+    "Moreau",
+    "Smith",
+    "Garcia",
+    "Ivanova",
+    "Chen",
+    "Haddad",
+    "Kowalski",
+    "Tanaka",
+    "Rossi",
+    "Dubois",
+    "Novak",
+    "Larsen",
+    "Mensah",
+    "Patel",
+    "Cohen",
+    "Schmidt",
+    "Oliveira",
+    "Yamada",
+    "Brown",
+    "Lindqvist",
+    "Adeyemi",
+    "Horvath",
+    "Fischer",
+    "Sato",
+    "Khan",
+)
+_TOPIC_ADJ = (
+    "Sparse",
+    "Robust",
+    "Efficient",
+    "Hierarchical",
+    "Distributed",
+    "Stochastic",
+    "Linear",
+    "Adaptive",
+    "Latent",
+    "Neural",
+    "Bayesian",
+    "Scalable",
+    "Causal",
+)
+_TOPIC_NOUN = (
+    "representations",
+    "coding",
+    "inference",
+    "attention",
+    "features",
+    "dynamics",
+    "estimation",
+    "optimisation",
+    "memory",
+    "circuits",
+    "retrieval",
+    "embeddings",
+    "dictionaries",
+    "priors",
+)
+_TOPIC_FIELD = (
+    "visual cortex",
+    "language models",
+    "speech recognition",
+    "protein folding",
+    "graph networks",
+    "reinforcement learning",
+    "image classification",
+    "time series",
+    "recommender systems",
+    "neural populations",
+)
+_JOURNALS = (
+    "Journal of Machine Learning Research",
+    "Neural Computation",
+    "Nature",
+    "Proceedings of the National Academy of Sciences",
+    "Cognitive Science",
+    "Transactions on Pattern Analysis and Machine Intelligence",
+    "Advances in Neural Information Processing Systems",
+    "Physical Review E",
+    "Journal of Neuroscience",
+    "Computational Linguistics",
+)
+
+
+def _title(rng: random.Random) -> str:
+    return (
+        f"{rng.choice(_TOPIC_ADJ)} {rng.choice(_TOPIC_NOUN)} "
+        f"{rng.choice(('in', 'for', 'of', 'across'))} {rng.choice(_TOPIC_FIELD)}"
+    )
+
+
+def _apa(rng: random.Random) -> str:
+    authors = [
+        f"{rng.choice(_SURNAMES)}, {rng.choice('ABCDEGHJKLMNPRST')}."
+        for _ in range(rng.randint(1, 3))
+    ]
+    names = authors[0] if len(authors) == 1 else ", ".join(authors[:-1]) + ", & " + authors[-1]
+    first = rng.randint(1, 900)
+    return (
+        f"{names} ({rng.randint(1987, 2024)}). {_title(rng)}. {rng.choice(_JOURNALS)}, "
+        f"{rng.randint(1, 60)}({rng.randint(1, 12)}), {first}-{first + rng.randint(5, 30)}."
+    )
+
+
+def _numbered(rng: random.Random) -> str:
+    authors = [
+        f"{rng.choice('ABCDEGHJKLMNPRST')}. {rng.choice(_SURNAMES)}"
+        for _ in range(rng.randint(1, 3))
+    ]
+    first = rng.randint(1, 900)
+    return (
+        f'[{rng.randint(1, 80)}] {" and ".join(authors)}, "{_title(rng)}," in Proc. '
+        f"{rng.choice(('ICML', 'NeurIPS', 'ICLR', 'ACL', 'CVPR'))}, {rng.randint(1995, 2024)}, "
+        f"pp. {first}-{first + rng.randint(5, 15)}."
+    )
+
+
+def _in_text(rng: random.Random) -> str:
+    cites = "; ".join(
+        f"{rng.choice(_SURNAMES)}{rng.choice(('', ' et al.', ' & ' + rng.choice(_SURNAMES)))}"
+        f", {rng.randint(1987, 2024)}"
+        for _ in range(rng.randint(1, 3))
+    )
+    claim = (
+        f"{rng.choice(_TOPIC_ADJ)} {rng.choice(_TOPIC_NOUN)} "
+        f"{rng.choice(('improve', 'explain', 'predict', 'limit'))} "
+        f"{rng.choice(_TOPIC_NOUN)} in {rng.choice(_TOPIC_FIELD)}"
+    )
+    return f"{claim} ({cites})."
+
+
+def _citations(rng: random.Random) -> str:
+    style = rng.choice((_apa, _numbered, _in_text))
+    heading = rng.choice(("References\n", "Bibliography\n", "")) if style is not _in_text else ""
+    return heading + _until(rng, style, _doc_size(rng), "\n")
+
+
+# --------------------------------------------------------------------------- dialogue
+
+_NAMES = (
+    "Anna",
+    "Tom",
+    "Mara",
+    "Sam",
+    "Priya",
+    "Jonah",
+    "Lena",
+    "Omar",
+    "Grace",
+    "Felix",
+    "Ruth",
+    "Theo",
+    "Nadia",
+    "Victor",
+    "Iris",
+    "Ben",
+)
+_SAID = ("said", "asked", "replied", "whispered", "shouted", "laughed", "sighed", "added")
+_THINGS = (
+    "the keys",
+    "my coat",
+    "the tickets",
+    "the letter",
+    "your phone",
+    "the map",
+    "the cake",
+    "that book",
+    "the money",
+    "the dog",
+)
+_PLACES = (
+    "the station",
+    "the kitchen",
+    "the market",
+    "the old bridge",
+    "school",
+    "the office",
+    "the garden",
+    "the hospital",
+    "the beach",
+    "home",
+)
+_TIMES = (
+    "tonight",
+    "tomorrow",
+    "at nine",
+    "after lunch",
+    "on Sunday",
+    "right now",
+    "this morning",
+    "before dark",
+)
+
+
+def _line(rng: random.Random) -> str:
+    kind = rng.randrange(6)
+    if kind == 0:
+        words = f"Where did you put {rng.choice(_THINGS)}?"
+    elif kind == 1:
+        words = f"I left {rng.choice(_THINGS)} at {rng.choice(_PLACES)}."
+    elif kind == 2:
+        words = f"Are you coming to {rng.choice(_PLACES)} {rng.choice(_TIMES)}?"
+    elif kind == 3:
+        words = rng.choice(
+            (
+                "Yes, of course.",
+                "No, I don't think so.",
+                "Maybe later.",
+                "I'm not sure.",
+                "Really? Why?",
+                "Oh, thank you!",
+                "Fine.",
+            )
+        )
+    elif kind == 4:
+        words = f"We should go {rng.choice(_TIMES)}, before it rains."
+    else:
+        words = f"Did {rng.choice(_NAMES)} tell you about {rng.choice(_THINGS)}?"
+    speaker = rng.choice(_NAMES)
+    if rng.random() < 0.5:
+        return f'"{words}" {rng.choice(_SAID)} {speaker}.'
+    return f"{speaker}: {words}"
+
+
+def _dialogue(rng: random.Random) -> str:
+    return _until(rng, _line, _doc_size(rng), "\n")
+
+
+# --------------------------------------------------------------------------- http
+
+_RESOURCES = ("users", "orders", "items", "sessions", "images", "search", "cart", "reports")
+_HOSTS = (
+    "api.example.com",
+    "shop.example.org",
+    "localhost:8080",
+    "service.internal",
+    "static.example.net",
+)
+_AGENTS = (
+    "Mozilla/5.0 (X11; Linux x86_64)",
+    "curl/8.4.0",
+    "python-requests/2.31",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+    "PostmanRuntime/7.36",
+)
+_ACCEPT = ("*/*", "application/json", "text/html,application/xhtml+xml", "image/webp")
+
+
+def _request(rng: random.Random) -> str:
+    method = rng.choice(("GET", "GET", "GET", "POST", "PUT", "DELETE"))
+    path = f"/{rng.choice(('api/v1', 'api/v2', 'v1', ''))}/{rng.choice(_RESOURCES)}".replace(
+        "//", "/"
+    )
+    if rng.random() < 0.6:
+        path += f"/{rng.randint(1, 99999)}"
+    if method == "GET" and rng.random() < 0.5:
+        path += f"?page={rng.randint(1, 50)}&sort={rng.choice(('asc', 'desc'))}"
+    lines = [
+        f"{method} {path} HTTP/1.1",
+        f"Host: {rng.choice(_HOSTS)}",
+        f"User-Agent: {rng.choice(_AGENTS)}",
+        f"Accept: {rng.choice(_ACCEPT)}",
+    ]
+    if rng.random() < 0.4:
+        lines.append(f"Cookie: session={rng.getrandbits(64):016x}")
+    body = ""
+    if method in ("POST", "PUT"):
+        body = (
+            f'{{"{rng.choice(("name", "id", "count", "status"))}": '
+            f'"{rng.choice(_RESOURCES)}-{rng.randint(1, 999)}"}}'
+        )
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return "\r\n".join(lines) + "\r\n\r\n" + body
+
+
+def _http(rng: random.Random) -> str:
+    return _until(rng, _request, _doc_size(rng), "\n")
+
+
+# --------------------------------------------------------------------------- korean
+
+_PEOPLE_KO = ("친구", "선생님", "동생", "어머니", "아버지", "학생", "할머니", "동료")
+_PLACES_KO = ("학교", "도서관", "시장", "회사", "공원", "바다", "식당", "집", "역", "병원")
+_TIMES_KO = ("오늘", "내일", "어제", "아침에", "저녁에", "주말에", "지금")
+_OBJECTS_KO = ("커피", "책", "사과", "영화", "음악", "편지", "김치", "사진", "빵", "물")
+_VERBS_KO = (
+    "마셨습니다",
+    "읽었어요",
+    "샀어요",
+    "봤습니다",
+    "들었어요",
+    "썼습니다",
+    "먹었어요",
+    "찍었어요",
+    "좋아해요",
+    "만들었습니다",
+)
+_ADJECTIVES_KO = (
+    "정말 좋아요",
+    "아주 맛있어요",
+    "조금 비싸요",
+    "너무 추워요",
+    "참 따뜻해요",
+    "재미있어요",
+    "조용합니다",
+    "멀어요",
+)
+
+
+def _has_final_consonant(word: str) -> bool:
+    """Whether a Hangul word ends in a final consonant (받침), which picks the particle."""
+    return (ord(word[-1]) - 0xAC00) % 28 != 0
+
+
+def _particle(word: str, with_final: str, without_final: str) -> str:
+    return word + (with_final if _has_final_consonant(word) else without_final)
+
+
+def _sentence_ko(rng: random.Random) -> str:
+    kind = rng.randrange(3)
+    if kind == 0:
+        return (
+            f"{rng.choice(_TIMES_KO)} {rng.choice(_PLACES_KO)}에서 "
+            f"{_particle(rng.choice(_PEOPLE_KO), '과', '와')} "
+            f"{_particle(rng.choice(_OBJECTS_KO), '을', '를')} {rng.choice(_VERBS_KO)}."
+        )
+    if kind == 1:
+        topic = _particle(rng.choice(_PLACES_KO + _OBJECTS_KO), "은", "는")
+        return f"{topic} {rng.choice(_ADJECTIVES_KO)}."
+    return (
+        f"{_particle(rng.choice(_PEOPLE_KO), '이', '가')} {rng.choice(_TIMES_KO)} "
+        f"{rng.choice(_PLACES_KO)}에 {rng.choice(('갔어요', '가요', '왔습니다', '있어요'))}."
+    )
+
+
+def _korean(rng: random.Random) -> str:
+    return _until(rng, _sentence_ko, _doc_size(rng), " ")
+
+
+# --------------------------------------------------------------------------- python
+
+_VERBS_PY = (
+    "load",
+    "parse",
+    "read",
+    "build",
+    "merge",
+    "count",
+    "filter",
+    "format",
+    "split",
+    "normalize",
+    "find",
+    "update",
+)
+_NOUNS_PY = (
+    "items",
+    "lines",
+    "records",
+    "config",
+    "tokens",
+    "paths",
+    "values",
+    "headers",
+    "rows",
+    "names",
+    "entries",
+    "chunks",
+)
+
+
+def _function(rng: random.Random) -> str:
+    verb, noun, item = (
+        rng.choice(_VERBS_PY),
+        rng.choice(_NOUNS_PY),
+        rng.choice(("x", "item", "line", "key")),
+    )
+    kind = rng.randrange(4)
+    head = f'def {verb}_{noun}({noun}, limit=None):\n    """{verb.capitalize()} the {noun}."""\n'
+    if kind == 0:
+        return (
+            head + "    result = []\n"
+            f"    for {item} in {noun}:\n"
+            f"        if {item} is not None:\n"
+            f"            result.append({item})\n"
+            "    return result\n"
+        )
+    if kind == 1:
+        return (
+            head + f"    counts = {{}}\n    for {item} in {noun}:\n"
+            f"        counts[{item}] = counts.get({item}, 0) + 1\n    return counts\n"
+        )
+    if kind == 2:
+        return (
+            head + "    try:\n"
+            f"        return [{item}.strip() for {item} in {noun} if {item}]\n"
+            "    except (TypeError, ValueError) as error:\n"
+            f'        raise RuntimeError(f"cannot {verb} {{error}}") from error\n'
+        )
+    return (
+        head + f"    i = 0\n    while i < len({noun}):\n"
+        f"        if limit is not None and i >= limit:\n            break\n"
+        f"        i += {rng.randint(1, 3)}\n    return i\n"
+    )
+
+
+def _class(rng: random.Random) -> str:
+    name = rng.choice(_NOUNS_PY).capitalize().rstrip("s")
+    field = rng.choice(_NOUNS_PY)
+    return (
+        f"class {name}Reader:\n"
+        f"    def __init__(self, {field}):\n        self.{field} = list({field})\n\n"
+        f"    def __len__(self):\n        return len(self.{field})\n"
+    )
+
+
+def _python(rng: random.Random) -> str:
+    imports = "\n".join(
+        f"import {m}"
+        for m in sorted(
+            rng.sample(
+                ("os", "re", "sys", "json", "math", "itertools", "collections", "pathlib"), 2
+            )
+        )
+    )
+    body = _until(
+        rng, lambda r: _class(r) if r.random() < 0.25 else _function(r), _doc_size(rng), "\n\n"
+    )
+    return imports + "\n\n\n" + body
+
+
+_WRITERS = {
+    "citations": _citations,
+    "dialogue": _dialogue,
+    "http": _http,
+    "korean": _korean,
+    "python": _python,
+}

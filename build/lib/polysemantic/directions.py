@@ -1,0 +1,152 @@
+"""Chapter 05: concepts are directions, neurons are axes.
+
+A representation stores concept i along a direction d_i of activation space;
+neuron j is the j-th coordinate axis. Rotate a clean, one-concept-per-neuron
+representation by a random orthogonal matrix and every neuron mixes every
+concept, while each concept is still read exactly by projecting onto its
+direction. Only an element-wise nonlinearity (a ReLU) makes the neuron axes
+special: a privileged basis (Elhage et al. 2022, §2 and "Privileged Basis").
+"""
+
+from __future__ import annotations
+
+import torch
+
+from polysemantic.grading.question import Case, Mistake, Question, register
+
+
+def random_rotation(dim: int, generator: torch.Generator) -> torch.Tensor:
+    """A uniformly random orthogonal matrix (dim, dim), via QR with the sign fixed."""
+    q, r = torch.linalg.qr(torch.randn(dim, dim, generator=generator))
+    return q * torch.sign(torch.diagonal(r))
+
+
+def plane_directions(n_concepts: int, turn: float = 0.0) -> torch.Tensor:
+    """n_concepts unit directions spread evenly over half the plane: (2, n_concepts).
+
+    Half the plane, so no two concepts are opposite (both could be on at once).
+    """
+    angles = torch.arange(n_concepts) * (torch.pi / n_concepts) + turn
+    return torch.stack([angles.cos(), angles.sin()])
+
+
+def read_concepts(activations: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+    """Each concept's value: the projection onto its unit direction.
+
+    activations: (batch, n_neurons); directions: (n_neurons, n_concepts), any
+    length -> (batch, n_concepts).
+    """
+    return activations @ (directions / directions.norm(dim=0, keepdim=True))
+
+
+def concepts_per_neuron(M: torch.Tensor, threshold: float) -> torch.Tensor:
+    """How many concepts each neuron takes part in: |M[j, i]| > threshold.
+
+    M: (n_neurons, n_concepts), concept i's direction in column i -> (n_neurons,).
+    """
+    return (M.abs() > threshold).sum(1)
+
+
+def neurons_per_concept(M: torch.Tensor, threshold: float) -> torch.Tensor:
+    """How many neurons each concept is spread over: |M[j, i]| > threshold.
+
+    M: (n_neurons, n_concepts) -> (n_concepts,).
+    """
+    return (M.abs() > threshold).sum(0)
+
+
+# ---------------------------------------------------------------------------
+# Graded questions of chapter 05.
+# ---------------------------------------------------------------------------
+
+
+def _reading(seed: int, batch: int, n: int, k: int) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return {"activations": torch.randn(batch, n, generator=g),
+            "directions": torch.randn(n, k, generator=g) * 2.0}
+
+
+def _weights(seed: int, n: int, k: int, rotated: bool) -> dict:
+    g = torch.Generator().manual_seed(seed)
+    M = torch.eye(n, k)
+    if rotated:
+        M = random_rotation(n, g) @ M
+    return {"M": M, "threshold": 0.1}
+
+
+def _random_weights(seed: int, n: int, k: int) -> dict:
+    g = torch.Generator().manual_seed(seed)
+    return {"M": torch.randn(n, k, generator=g) * 0.3, "threshold": 0.2}
+
+
+register(Question(
+    id="05.read_concepts",
+    title="read concepts by projection",
+    points=2,
+    answer_name="read_concepts",
+    reference=read_concepts,
+    public_cases=lambda: [
+        Case("8 neurons, 5 concepts", _reading(1, 4, 8, 5)),
+        Case("4 neurons, 4 concepts", _reading(2, 3, 4, 4)),
+    ],
+    hidden_cases=lambda seed: [
+        Case("2 neurons, 7 concepts", _reading(100 + seed, 6, 2, 7), hidden=True),
+    ],
+    mistakes=(
+        Mistake("not normalised", "the directions are not unit length: divide each column "
+                "by its norm before projecting.",
+                lambda activations, directions: activations @ directions),
+        Mistake("rows for columns", "concept i's direction is column i of `directions` "
+                "(n_neurons, n_concepts); this normalised and used the rows.",
+                lambda activations, directions:
+                activations @ (directions / directions.norm(dim=1, keepdim=True))),
+    ),
+))
+
+register(Question(
+    id="05.concepts_per_neuron",
+    title="how many concepts each neuron takes part in",
+    points=1,
+    answer_name="concepts_per_neuron",
+    reference=concepts_per_neuron,
+    atol=0.0,
+    rtol=0.0,
+    public_cases=lambda: [
+        Case("a clean basis, 5 neurons", _weights(3, 5, 5, rotated=False)),
+        Case("a rotated basis, 5 neurons", _weights(4, 5, 5, rotated=True)),
+        Case("random weights, 6 x 6", _random_weights(5, 6, 6)),
+    ],
+    hidden_cases=lambda seed: [
+        Case("random weights, 10 x 4", _random_weights(200 + seed, 10, 4), hidden=True),
+    ],
+    mistakes=(
+        Mistake("per concept", "this counts neurons per concept: for each neuron (row), count "
+                "its concepts (columns).", lambda M, threshold: (M.abs() > threshold).sum(0)),
+        Mistake("sign ignored", "a large negative weight counts too: compare |M| with the "
+                "threshold.", lambda M, threshold: (M > threshold).sum(1)),
+    ),
+))
+
+register(Question(
+    id="05.neurons_per_concept",
+    title="how many neurons each concept is spread over",
+    points=1,
+    answer_name="neurons_per_concept",
+    reference=neurons_per_concept,
+    atol=0.0,
+    rtol=0.0,
+    public_cases=lambda: [
+        Case("a clean basis, 5 neurons", _weights(6, 5, 5, rotated=False)),
+        Case("a rotated basis, 5 neurons", _weights(7, 5, 5, rotated=True)),
+        Case("random weights, 6 x 6", _random_weights(8, 6, 6)),
+    ],
+    hidden_cases=lambda seed: [
+        Case("random weights, 4 x 9", _random_weights(300 + seed, 4, 9), hidden=True),
+    ],
+    mistakes=(
+        Mistake("per neuron", "this counts concepts per neuron: for each concept (column), "
+                "count its neurons (rows).", lambda M, threshold: (M.abs() > threshold).sum(1)),
+        Mistake("sign ignored", "a large negative weight counts too: compare |M| with the "
+                "threshold.", lambda M, threshold: (M > threshold).sum(0)),
+    ),
+))

@@ -1,0 +1,148 @@
+"""A gradebook for a folder of submissions: one row per notebook, always.
+
+    polysemantic grade submissions/ --out grades.csv
+
+Submissions are graded in parallel (each in its own sandboxed worker process,
+see grade.py). Every submission gets a row, whatever it contains: a file that
+cannot be read gets 0 points and a reason. The CSV follows otter-grader's
+final_grades.csv where that makes sense (a `file` column, one column per
+question, a total), with a first row holding each question's maximum; a JSON file
+beside it keeps every case's message for the instructor.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from polysemantic.grading.grade import DEFAULT_TIMEOUT, grade_submission
+from polysemantic.grading.notebook import NotebookError, Submission, read_submission
+from polysemantic.grading.question import all_questions
+
+_CHAPTER_STEM = re.compile(r"(?<![A-Za-z0-9])\d\d(_[a-z]+(?:_[a-z]+)*)?(?![A-Za-z0-9])")
+
+
+class GradebookError(ValueError):
+    """A problem with the command itself (a missing path, an existing output file)."""
+
+
+def collect(paths: list[Path]) -> list[Path]:
+    """The notebooks named, folders searched recursively; missing paths are an error."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise GradebookError(f"no such file or folder: {', '.join(missing)}")
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*.ipynb")
+                            if ".ipynb_checkpoints" not in p.parts)
+        else:
+            found.append(path)
+    return found
+
+
+def student_id(path: Path) -> str:
+    """The student's name from the file name: 'alice_01_monosemanticity.ipynb' -> 'alice'."""
+    name = _CHAPTER_STEM.sub("", path.stem).strip(" _-.")
+    name = re.sub(r"[ _\-.]{2,}", "_", name)
+    return name or path.stem
+
+
+def _unreadable(path: Path, reason: str, status: str) -> dict[str, Any]:
+    return {"notebook": str(path), "chapter": None, "status": status, "notes": [reason],
+            "questions": {}, "total": 0.0, "max_total": 0.0}
+
+
+def _read(path: Path) -> Submission | dict[str, Any]:
+    try:
+        return read_submission(path)
+    except NotebookError as error:
+        return _unreadable(path, str(error), "unreadable")
+
+
+def _grade(item: Submission | dict[str, Any], seed: int | None,
+           timeout: float) -> dict[str, Any]:
+    if isinstance(item, dict):  # could not be read: already a row
+        return item
+    try:
+        return grade_submission(item, hidden_seed=seed, timeout=timeout)
+    except Exception as error:  # a grader bug must not cost the other rows
+        return _unreadable(item.path, f"grader error: {type(error).__name__}: {error}", "error")
+
+
+def grade_one_path(path: Path, *, seed: int | None = 0,
+                   timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+    """One notebook, always a result: unreadable files become a 0 with the reason."""
+    return _grade(_read(path), seed, timeout)
+
+
+def grade_many(paths: list[Path], *, jobs: int | None = None, seed: int | None = 0,
+               timeout: float = DEFAULT_TIMEOUT) -> list[dict[str, Any]]:
+    """Grade every notebook, `jobs` at a time (default: the number of cores).
+
+    Every notebook is read into memory first, so a submission that deletes or
+    rewrites files while it runs cannot change what the others submitted.
+    """
+    items = [_read(path) for path in paths]
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        return list(pool.map(lambda item: _grade(item, seed, timeout), items))
+
+
+def row_status(result: dict[str, Any]) -> str:
+    """'graded', 'timeout', 'crash', 'unreadable' or 'error' (the word before any ':')."""
+    return str(result["status"]).split(":", 1)[0]
+
+
+def _reason(result: dict[str, Any]) -> str:
+    if result["status"] == "graded":
+        lost = [f"{qid}: {q['status']}" for qid, q in result["questions"].items()
+                if q["points"] < q["max_points"]]
+        return "; ".join(result["notes"] + lost)
+    if row_status(result) in ("timeout", "crash"):  # the status holds the explanation
+        return "; ".join([str(result["status"])] + result["notes"][:1])
+    return "; ".join(result["notes"])
+
+
+def check_outputs_free(csv_path: Path) -> None:
+    """Refuse to replace an existing gradebook (the CSV or the JSON beside it)."""
+    for existing in (csv_path, csv_path.with_suffix(".json")):
+        if existing.exists():
+            raise GradebookError(f"{existing} already exists: choose another --out, "
+                                 "or pass --force to replace it")
+
+
+def write_gradebook(results: list[dict[str, Any]], csv_path: Path, *,
+                    force: bool = False) -> Path:
+    """Write the CSV and, beside it, the JSON with every case. Returns the JSON's path."""
+    if not force:
+        check_outputs_free(csv_path)
+    json_path = csv_path.with_suffix(".json")
+    chapters = {r["chapter"] for r in results if r["chapter"]}
+    questions = [q for q in all_questions() if q.chapter in chapters]
+    questions.sort(key=lambda q: q.chapter)  # stable: declaration order within a chapter
+    ids = [q.id for q in questions]
+    header = ["file", "student", *ids, "total", "max", "percent", "status", "reason"]
+    possible = sum(q.points for q in questions) if len(chapters) == 1 else ""
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(csv_path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerow(["(maximum)", "", *[q.points for q in questions], possible, possible,
+                         100, "", ""])
+        for r in results:
+            blank = 0.0 if r["chapter"] is None and len(chapters) == 1 else ""
+            points = [r["questions"].get(i, {}).get("points", blank) for i in ids]
+            maximum = r["max_total"] or (possible if isinstance(possible, (int, float)) else 0)
+            percent = round(100 * r["total"] / maximum, 1) if maximum else 0.0
+            writer.writerow([r["notebook"], student_id(Path(r["notebook"])), *points,
+                             r["total"], maximum, percent, row_status(r), _reason(r)])
+    payload = {"questions": {q.id: q.points for q in questions},
+               "submissions": [{**r, "student": student_id(Path(r["notebook"]))}
+                               for r in results]}
+    json_path.write_text(json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8")
+    return json_path

@@ -1,0 +1,84 @@
+"""Grading on Gradescope: an autograder bundle, and results in its results.json format.
+
+Gradescope runs `setup.sh` once to build the grading image and `run_autograder`
+for every submission, with the submission in /autograder/submission and the
+result expected in /autograder/results/results.json: a top-level "score" and
+"tests", a list of {"name", "score", "max_score", "status", "output",
+"visibility"} (Gradescope's "Autograder specifications"). One test per
+question here; hidden cases count in the score, and their details stay out of
+what students see.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+from pathlib import Path
+from typing import Any
+
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, when it builds the autograder image.
+set -euo pipefail
+apt-get update -qq && apt-get install -y -qq python3 python3-pip python3-venv
+python3 -m venv /opt/polysemantic
+/opt/polysemantic/bin/pip install --quiet torch --index-url https://download.pytorch.org/whl/cpu
+/opt/polysemantic/bin/pip install --quiet /autograder/source/course
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission.
+set -uo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PYTHON="${POLYSEMANTIC_PYTHON:-/opt/polysemantic/bin/python}"
+mkdir -p "$ROOT/results"
+submission="$(find "$ROOT/submission" -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' \\
+              | sort | head -n 1)"
+"$PYTHON" -m polysemantic.cli grade "${submission:-$ROOT/submission/missing.ipynb}" \\
+    --gradescope-results "$ROOT/results/results.json"
+"""
+
+
+def results_json(result: dict[str, Any]) -> dict[str, Any]:
+    """Gradescope's results.json for one graded (or unreadable) notebook."""
+    tests = []
+    for number, (qid, q) in enumerate(result["questions"].items(), start=1):
+        public = [c for c in q.get("cases", []) if not c["hidden"]]
+        hidden = [c for c in q.get("cases", []) if c["hidden"]]
+        lines = [f"{'✓' if c['status'] == 'passed' else '✗'} {c['name']}: {c['message']}"
+                 + (f" Hint: {c['hint']}" if c.get("hint") else "") for c in public]
+        if hidden:
+            passed = sum(c["status"] == "passed" for c in hidden)
+            lines.append(f"hidden cases: {passed} of {len(hidden)} pass")
+        if not lines:
+            lines.append(q["message"])
+        tests.append({
+            "name": qid, "number": str(number), "score": q["points"],
+            "max_score": q["max_points"],
+            "status": "passed" if q["points"] >= q["max_points"] else "failed",
+            "output": "\n".join(lines), "visibility": "visible",
+        })
+    notes = list(result.get("notes", []))
+    if result["status"] != "graded":
+        notes.insert(0, str(result["status"]))
+    return {"score": result["total"], "output": "\n".join(notes) or "graded",
+            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+
+
+def write_bundle(folder: Path, course_root: Path) -> Path:
+    """Write setup.sh, run_autograder and a copy of the course's package into `folder`
+    (zip its contents and upload them as the Gradescope autograder)."""
+    if folder.exists() and any(folder.iterdir()):
+        raise FileExistsError(f"{folder} is not empty: choose a new folder for the bundle")
+    course = folder / "course"
+    course.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(course_root / name, course / name)
+    shutil.copytree(course_root / "src", course / "src",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return folder

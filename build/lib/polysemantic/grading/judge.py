@@ -1,0 +1,109 @@
+"""Run an answer on a case, and judge what it returned.
+
+The two halves are separate on purpose. `run_answer` calls the learner's code
+and keeps only plain numbers; `judge` compares those numbers with the
+reference, names a common mistake when the numbers match one, and awards
+points. In a notebook both happen in the learner's kernel; the classroom grader
+runs the first half in a sandboxed process and the second in its own.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from polysemantic.grading.compare import NotAnArray, compare, to_array
+from polysemantic.grading.question import Case, Question
+
+PASSED, FAILED, ERROR, NOT_ATTEMPTED = "passed", "failed", "error", "not attempted"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an answer produced on one case: an array, or why there is none."""
+
+    value: np.ndarray | None = None
+    error: str | None = None
+    not_attempted: bool = False
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    name: str
+    hidden: bool
+    status: str
+    message: str
+    hint: str | None = None
+
+
+def run_answer(answer: Callable[..., Any], case: Case) -> Outcome:
+    """Call `answer(**case.inputs)` on a private copy of the inputs."""
+    inputs = copy.deepcopy(case.inputs)
+    try:
+        value = answer(**inputs)
+    except NotImplementedError:
+        return Outcome(not_attempted=True)
+    except Exception as error:  # the learner's bug, reported as the case's message
+        return Outcome(error=f"raised {type(error).__name__}: {error}")
+    try:
+        return Outcome(value=to_array(value))
+    except NotAnArray as error:
+        return Outcome(error=str(error))
+
+
+def _matching_mistake(question: Question, case: Case, got: np.ndarray) -> str | None:
+    for mistake in question.mistakes:
+        try:  # a mistake may not apply to every case (a transpose of a non-square W)
+            wrong = to_array(mistake.answer(**copy.deepcopy(case.inputs)))
+        except (RuntimeError, ValueError, IndexError, NotAnArray):
+            continue
+        if wrong.shape == got.shape and compare(got, wrong, question.atol, question.rtol).ok:
+            return mistake.hint
+    return None
+
+
+def judge(question: Question, case: Case, outcome: Outcome) -> CaseResult:
+    """Compare an outcome with the reference's output on the same case."""
+    if outcome.not_attempted:
+        return CaseResult(case.name, case.hidden, NOT_ATTEMPTED, "not attempted yet")
+    if outcome.error is not None or outcome.value is None:
+        return CaseResult(case.name, case.hidden, ERROR, outcome.error or "no answer")
+    expected = to_array(question.reference(**copy.deepcopy(case.inputs)))
+    comparison = compare(outcome.value, expected, question.atol, question.rtol)
+    if comparison.ok:
+        return CaseResult(case.name, case.hidden, PASSED, comparison.message)
+    hint = _matching_mistake(question, case, outcome.value)
+    return CaseResult(case.name, case.hidden, FAILED, comparison.message, hint)
+
+
+def award(question: Question, results: list[CaseResult]) -> float:
+    """Points for a question: public and hidden cases each share their part."""
+    public = [r for r in results if not r.hidden]
+    hidden = [r for r in results if r.hidden]
+    if not hidden:
+        shares = [(public, 1.0)]
+    elif not public:
+        shares = [(hidden, 1.0)]
+    else:
+        shares = [(public, 1.0 - question.hidden_share), (hidden, question.hidden_share)]
+    points = 0.0
+    for group, share in shares:
+        passed = sum(r.status == PASSED for r in group)
+        points += question.points * share * passed / len(group)
+    return round(points, 2)
+
+
+def summarize(results: list[CaseResult]) -> str:
+    """One status for a question from its cases' statuses."""
+    statuses = {r.status for r in results}
+    if statuses == {PASSED}:
+        return PASSED
+    if statuses == {NOT_ATTEMPTED}:
+        return NOT_ATTEMPTED
+    if PASSED in statuses:
+        return "partial"
+    return ERROR if statuses <= {ERROR, NOT_ATTEMPTED} else FAILED
