@@ -23,6 +23,7 @@ import torch
 
 os.environ.setdefault("POLYSEMANTIC_PROGRESS", "0")
 
+from polysemantic import native_sampler  # noqa: E402
 from polysemantic.superposition import (  # noqa: E402
     ToyModelConfig,
     train_toy_model,
@@ -68,8 +69,9 @@ def main() -> None:
     args = parser.parse_args()
 
     peak = matmul_peak()
+    sampler = "C (native_sampler)" if native_sampler.load() else "numpy's (no C compiler)"
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"measured fp32 matmul peak {peak:.0f} GFLOP/s\n")
+          f"measured fp32 matmul peak {peak:.0f} GFLOP/s; library sampler: {sampler}\n")
     header = (f"{'workload':<38} {'trainer':<16} {'steps/s':>8} {'GFLOP/s':>8} "
               f"{'% peak':>7} {'full run':>9} {'speed-up':>8}")
     print(header)

@@ -76,17 +76,20 @@ def test_a_new_machine_builds_the_sampler_into_its_cache(fresh_build):
     assert not list(fresh_build.glob("*.tmp"))                    # no half-written file left
 
 
-@pytest.mark.parametrize("compiler", ["broken", "missing"])
+@pytest.mark.parametrize("compiler", ["broken", "missing", "unloadable"])
 def test_without_a_compiler_training_warns_and_uses_the_portable_sampler(
         fresh_build, monkeypatch, compiler):
     from polysemantic.superposition import ToyModelConfig, train_toy_model
 
     if compiler == "broken":        # a compiler that fails on everything
         monkeypatch.setenv("CC", "false")
-        expected = "could not compile _native_sampler.c"
-    else:
+        expected = "could not build _native_sampler.c"
+    elif compiler == "missing":
         monkeypatch.setattr(native_sampler, "_compiler", lambda: None)
         expected = "no C compiler found"
+    else:               # a cached file that is not a library (a half-copied cache, say)
+        (fresh_build / f"native_sampler-{native_sampler._cache_key()}.so").write_text("junk")
+        expected = "could not build .*invalid ELF header|could not build"
     with pytest.warns(RuntimeWarning, match=expected):
         sampler = native_sampler.feature_sampler(2, 8, 5, torch.tensor([1.0, 0.1]),
                                                  torch.Generator().manual_seed(0))

@@ -28,8 +28,9 @@ import torch
 from polysemantic.data import SparseFeatureSampler
 
 SOURCE = Path(__file__).with_name("_native_sampler.c")
-FLAGS = ["-O3", "-fno-math-errno", "-shared", "-fPIC"]
+FLAGS = ["-O3", "-fno-math-errno", "-ffp-contract=off", "-shared", "-fPIC"]
 NATIVE_FLAGS = ["-march=native"]   # built on the machine that runs it; dropped if refused
+
 
 class NativeFeatureSampler:
     """`data.SparseFeatureSampler`'s interface and distribution, drawn in C: each of
@@ -92,14 +93,16 @@ def load() -> ctypes.CDLL | None:
 @functools.cache
 def _build_and_load() -> ctypes.CDLL | None:
     path = _cache_dir() / f"native_sampler-{_cache_key()}.so"
-    if not path.exists():
-        problem = _compile(path)
-        if problem:
-            warnings.warn(f"polysemantic: could not compile {SOURCE.name} ({problem}); toy "
-                          "models train with the portable sampler, about 1.4x slower",
-                          RuntimeWarning, stacklevel=3)
-            return None
-    return ctypes.CDLL(str(path))
+    try:
+        problem = None if path.exists() else _compile(path)
+        if problem is None:
+            return ctypes.CDLL(str(path))
+    except OSError as error:    # no processes allowed, a full disk, an unloadable file
+        problem = str(error)
+    warnings.warn(f"polysemantic: could not build {SOURCE.name} ({problem}); toy models "
+                  "train with the portable sampler, about 1.4x slower", RuntimeWarning,
+                  stacklevel=3)
+    return None
 
 
 def _compiler() -> str | None:
