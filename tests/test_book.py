@@ -96,14 +96,19 @@ def test_exercise_and_solution_pages_exist(built_book, chapter):
 
 _ERROR_PROBE = """<script>
 window.__errors = [];
-window.addEventListener("error", function (e) { window.__errors.push("error: " + e.message); });
-window.addEventListener("unhandledrejection", function (e) {
-  window.__errors.push("rejection: " + e.reason); });
+function __report() {  // the errors so far, in a <pre> the dumped page carries
+  var pre = document.getElementById("__errors");
+  if (!pre && document.body) {
+    pre = document.createElement("pre"); pre.id = "__errors"; document.body.appendChild(pre); }
+  if (pre) pre.textContent = JSON.stringify(window.__errors);
+}
+function __push(message) { window.__errors.push(message); __report(); }
+window.addEventListener("error", function (e) { __push("error: " + e.message); });
+window.addEventListener("unhandledrejection", function (e) { __push("rejection: " + e.reason); });
 var __consoleError = console.error;
-console.error = function () { window.__errors.push("console.error: " +
-  Array.prototype.join.call(arguments, " ")); __consoleError.apply(console, arguments); };
-setTimeout(function () { var pre = document.createElement("pre"); pre.id = "__errors";
-  pre.textContent = JSON.stringify(window.__errors); document.body.appendChild(pre); }, 4000);
+console.error = function () { __push("console.error: " + Array.prototype.join.call(arguments, " "));
+  __consoleError.apply(console, arguments); };
+window.addEventListener("load", __report);
 </script>"""
 
 
@@ -128,7 +133,7 @@ def test_chapter_page_renders_offline_in_a_browser(built_book, chapter, tmp_path
             [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              f"--user-data-dir={tmp_path / 'profile'}", "--host-resolver-rules=MAP * ~NOTFOUND",
-             "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
+             "--virtual-time-budget=60000", "--dump-dom", probe.as_uri()],
             capture_output=True, text=True, timeout=120)
     finally:
         probe.unlink()
@@ -136,6 +141,6 @@ def test_chapter_page_renders_offline_in_a_browser(built_book, chapter, tmp_path
     n_figures = text.count('class="ps-plotly"')
     assert dom.count('class="main-svg"') >= n_figures, "a plotly figure did not draw"
     assert "mjx-container" in dom, "MathJax did not render the formulas"
-    errors = re.search(r'<pre id="__errors">(.*?)</pre>', dom, re.S)
+    errors = re.search(r'<pre id="__errors"[^>]*>(.*?)</pre>', dom, re.S)
     assert errors is not None, "the page did not finish loading"
     assert json.loads(errors.group(1).replace("&quot;", '"')) == []
