@@ -88,12 +88,21 @@ def test_without_a_compiler_training_warns_and_uses_the_portable_sampler(
         monkeypatch.setattr(native_sampler, "_compiler", lambda: None)
         expected = "no C compiler found"
     else:               # a cached file that is not a library (a half-copied cache, say)
-        (fresh_build / f"native_sampler-{native_sampler._cache_key()}.so").write_text("junk")
-        expected = "could not build .*invalid ELF header|could not build"
+        junk = fresh_build / f"native_sampler-{native_sampler._cache_key()}.so"
+        junk.write_text("junk")
+        expected = "could not build"
     with pytest.warns(RuntimeWarning, match=expected):
         sampler = native_sampler.feature_sampler(2, 8, 5, torch.tensor([1.0, 0.1]),
                                                  torch.Generator().manual_seed(0))
     assert isinstance(sampler, SparseFeatureSampler)
+    native_sampler._build_and_load.cache_clear()     # as in the next process:
+    if compiler == "unloadable":                     # the damaged file is gone, built anew
+        assert not junk.exists()
+        assert native_sampler.load() is not None
+    else:                                            # the failure is remembered, not retried
+        monkeypatch.setattr(native_sampler, "_compile", lambda path: pytest.fail("retried"))
+        with pytest.warns(RuntimeWarning, match=f"{expected}.*remembered in .*delete it"):
+            assert native_sampler.load() is None
     cfg = ToyModelConfig(n_features=5, n_hidden=2, n_instances=2, n_steps=200, lr=1e-2)
     model, log = train_toy_model(cfg, 1.0, torch.tensor([1.0, 0.1]), log_every=100)
     assert (log[-1] < log[0]).all()                               # and it still trains

@@ -5,7 +5,8 @@
 ~/.cache/polysemantic (or $POLYSEMANTIC_CACHE) and loads it with ctypes. Where
 there is no compiler, or POLYSEMANTIC_NATIVE=0, it returns None and the trainer
 uses `data.SparseFeatureSampler`: the same distribution, with other random numbers,
-about 1.4x slower in training at n=200 (benchmarks/train_speed.py).
+about 1.4x slower in training at n=200 (benchmarks/train_speed.py). A failed build
+is remembered in the cache (a .failed file beside where the library would be).
 """
 
 from __future__ import annotations
@@ -93,16 +94,31 @@ def load() -> ctypes.CDLL | None:
 @functools.cache
 def _build_and_load() -> ctypes.CDLL | None:
     path = _cache_dir() / f"native_sampler-{_cache_key()}.so"
+    # A failed build is remembered, so that a machine without a working compiler does
+    # not try again in every new process (on macOS, each try can open a dialog).
+    failed = path.with_suffix(".failed")
     try:
-        problem = None if path.exists() else _compile(path)
-        if problem is None:
-            return ctypes.CDLL(str(path))
+        if failed.exists():
+            problem = f"{failed.read_text().strip()}; remembered in {failed}, delete it to retry"
+        else:
+            problem = None if path.exists() else _compile(path)
+            if problem is None:
+                return _load_library(path)
+            failed.write_text(problem)
     except OSError as error:    # no processes allowed, a full disk, an unloadable file
         problem = str(error)
     warnings.warn(f"polysemantic: could not build {SOURCE.name} ({problem}); toy models "
                   "train with the portable sampler, about 1.4x slower", RuntimeWarning,
                   stacklevel=3)
     return None
+
+
+def _load_library(path: Path) -> ctypes.CDLL:
+    try:
+        return ctypes.CDLL(str(path))
+    except OSError:
+        path.unlink(missing_ok=True)    # a damaged file: the next process builds it again
+        raise
 
 
 def _compiler() -> str | None:
