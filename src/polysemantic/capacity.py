@@ -14,6 +14,7 @@ import math
 
 import torch
 
+from polysemantic.data import seeded
 from polysemantic.grading.question import Case, Mistake, Question, register
 
 
@@ -96,7 +97,7 @@ def concepts_per_neuron(n_concepts: float, neurons_per_layer: float,
 
 
 def _vectors(seed: int, n: int, d: int, scale: bool = True) -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
+    g = seeded(seed)
     V = torch.randn(n, d, generator=g)
     if scale:  # not unit length: the answer must normalise
         V = V * (0.5 + torch.rand(n, 1, generator=g))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+from polysemantic.data import seeded
 from polysemantic.grading.question import Case, Mistake, Question, register
 
 
@@ -61,13 +62,13 @@ def neurons_per_concept(M: torch.Tensor, threshold: float) -> torch.Tensor:
 
 
 def _reading(seed: int, batch: int, n: int, k: int) -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
+    g = seeded(seed)
     return {"activations": torch.randn(batch, n, generator=g),
             "directions": torch.randn(n, k, generator=g) * 2.0}
 
 
 def _weights(seed: int, n: int, k: int, rotated: bool) -> dict:
-    g = torch.Generator().manual_seed(seed)
+    g = seeded(seed)
     M = torch.eye(n, k)
     if rotated:
         M = random_rotation(n, g) @ M
@@ -75,7 +76,7 @@ def _weights(seed: int, n: int, k: int, rotated: bool) -> dict:
 
 
 def _random_weights(seed: int, n: int, k: int) -> dict:
-    g = torch.Generator().manual_seed(seed)
+    g = seeded(seed)
     return {"M": torch.randn(n, k, generator=g) * 0.3, "threshold": 0.2}
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from polysemantic.data import sparse_features
+from polysemantic.data import seeded, sparse_features
 from polysemantic.grading.question import Case, Mistake, Question, register
 from polysemantic.progress import progress
 
@@ -80,7 +80,7 @@ def autoencoder_output(W: torch.Tensor, b_hidden: torch.Tensor, b_out: torch.Ten
 
 def train_autoencoder(cfg: MonosemanticConfig = MonosemanticConfig()) -> TrainingRun:
     """Train cfg.n_instances autoencoders at once; record loss and neuron scores."""
-    generator = torch.Generator().manual_seed(cfg.seed)
+    generator = seeded(cfg.seed)
     model = ReLUAutoencoder(cfg, generator)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
     steps, losses, scores = [], [], []
@@ -165,7 +165,7 @@ def reconstruction_loss(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
 
 
 def _weights(seed: int, m: int, n: int, scale: float = 1.0) -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
+    g = seeded(seed)
     return {"W": torch.randn(m, n, generator=g) * scale, "b": torch.randn(m, generator=g) * 0.5}
 
 
@@ -264,18 +264,18 @@ register(Question(
     reference=reconstruction_loss,
     public_cases=lambda: [
         Case("batch of 8, 4 features", {
-            "x": torch.rand(8, 4, generator=torch.Generator().manual_seed(8)),
-            "x_hat": torch.rand(8, 4, generator=torch.Generator().manual_seed(9)),
+            "x": torch.rand(8, 4, generator=seeded(8)),
+            "x_hat": torch.rand(8, 4, generator=seeded(9)),
         }),
         Case("batch of 3, 6 features", {
-            "x": torch.rand(3, 6, generator=torch.Generator().manual_seed(10)),
+            "x": torch.rand(3, 6, generator=seeded(10)),
             "x_hat": torch.zeros(3, 6),
         }),
     ],
     hidden_cases=lambda seed: [
         Case("batch of 50, 10 features", {
-            "x": torch.rand(50, 10, generator=torch.Generator().manual_seed(6000 + seed)),
-            "x_hat": torch.rand(50, 10, generator=torch.Generator().manual_seed(7000 + seed)),
+            "x": torch.rand(50, 10, generator=seeded(6000 + seed)),
+            "x_hat": torch.rand(50, 10, generator=seeded(7000 + seed)),
         }, hidden=True),
     ],
     mistakes=(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import torch
 
+from polysemantic.data import seeded
 from polysemantic.grading.question import Case, Mistake, Question, register
 
 
@@ -60,7 +61,7 @@ def decoding_error(signals: torch.Tensor, decoded: torch.Tensor) -> torch.Tensor
 
 
 def _scene(seed: int, batch: int, n_stations: int, n_channels: int, n_on: int) -> dict:
-    g = torch.Generator().manual_seed(seed)
+    g = seeded(seed)
     directions = station_directions(n_stations, n_channels, g)
     signals = on_air(batch, n_stations, n_on, g)
     return {"signals": signals, "directions": directions}
@@ -73,7 +74,7 @@ def _heard(seed: int, batch: int, n_stations: int, n_channels: int, n_on: int) -
 
 
 def _decoded(seed: int, batch: int, n_stations: int) -> dict:
-    g = torch.Generator().manual_seed(seed)
+    g = seeded(seed)
     return {"signals": on_air(batch, n_stations, 2, g),
             "decoded": torch.rand(batch, n_stations, generator=g)}
 

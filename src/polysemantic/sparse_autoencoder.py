@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from polysemantic.data import seeded
+from polysemantic.data import seeded, sparse_features
 from polysemantic.grading.question import Case, Mistake, Question, register
 from polysemantic.progress import progress
 
@@ -159,7 +159,7 @@ def train_sae(
     then comparable across layers). With true_directions (d_in, n_true), the
     recovery score is recorded as training goes.
     """
-    generator = torch.Generator().manual_seed(cfg.seed)
+    generator = seeded(cfg.seed)
     x_all = activations.float()
     sae = SparseAutoencoder(x_all.shape[1], cfg.n_latents, generator)
     sae.scale.fill_(float(x_all.pow(2).sum(1).mean().sqrt()))
@@ -209,7 +209,6 @@ def toy_model_activations(
     -> true directions W (n_hidden, n_features), the trained model's columns, and
     hidden activations h = W x (n_samples, n_hidden) for fresh sparse inputs x.
     """
-    from polysemantic.data import sparse_features
     from polysemantic.superposition import ToyModelConfig, train_toy_model
 
     cfg = ToyModelConfig(
@@ -221,7 +220,7 @@ def toy_model_activations(
         n_samples,
         n_features,
         feature_probability,
-        generator=torch.Generator().manual_seed(seed + 1),
+        generator=seeded(seed + 1),
     )  # (N, n)
     return W, x @ W.T  # (N, m)
 

@@ -97,7 +97,7 @@ def train_toy_model_simple(cfg: ToyModelConfig, importance: torch.Tensor,
     importance: (n_instances, n_features) or (n_features,);
     feature_probability: (n_instances,) or (n_instances, n_features).
     """
-    generator = torch.Generator().manual_seed(cfg.seed)
+    generator = seeded(cfg.seed)
     model = ToyModel(cfg, generator)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
     for _ in progress(range(cfg.n_steps), desc="training"):
@@ -289,7 +289,7 @@ def train_toy_model(cfg: ToyModelConfig, importance: torch.Tensor | float,
     """
     importance = _per_instance(importance, cfg, "importance", cfg.n_features)      # (i, n)
     p = _per_instance(feature_probability, cfg, "feature_probability", 1)[:, 0]   # (i,)
-    generator = torch.Generator().manual_seed(cfg.seed)
+    generator = seeded(cfg.seed)
     model = ToyModel(cfg, generator)
     # Groups of instances with similar work: sorted by feature probability, dealt out
     # in turn like cards; each group stays sorted, as its sampler needs.

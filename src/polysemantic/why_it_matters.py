@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import torch
 
+from polysemantic.data import seeded
 from polysemantic.grading.question import Case, Mistake, Question, register
 from polysemantic.monosemanticity import autoencoder_output
 
@@ -100,7 +101,7 @@ def _least_squares_probe(activations: torch.Tensor, labels: torch.Tensor, *, bia
 
 
 def _model(seed: int, m: int, n: int, batch: int = 256) -> dict:
-    g = torch.Generator().manual_seed(seed)
+    g = seeded(seed)
     W = torch.randn(m, n, generator=g) * 0.6
     x = torch.rand(batch, n, generator=g) * (torch.rand(batch, n, generator=g) < 0.2)
     return {"W": W, "b_hidden": 0.3 * torch.randn(m, generator=g).abs(),
@@ -108,13 +109,13 @@ def _model(seed: int, m: int, n: int, batch: int = 256) -> dict:
 
 
 def _activations(seed: int, batch: int, m: int) -> dict:
-    g = torch.Generator().manual_seed(seed)
+    g = seeded(seed)
     return {"h": torch.rand(batch, m, generator=g),
             "direction": torch.randn(m, generator=g) * 3.0}
 
 
 def _probe(seed: int, batch: int, m: int) -> dict:
-    g = torch.Generator().manual_seed(seed)
+    g = seeded(seed)
     labels = (torch.rand(batch, generator=g) < 0.3).float()
     direction = torch.randn(m, generator=g)
     noise = torch.randn(batch, m, generator=g)
