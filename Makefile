@@ -25,6 +25,7 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks conftest.py
+	$(BIN)/ruff format --check src tests benchmarks conftest.py
 	$(BIN)/pytest
 
 exercises: $(STAMP)

@@ -23,8 +23,9 @@ def main() -> None:
     static = HTML / "_static"
     shared = {
         "plotly.min.js": (static / "plotly.min.js").stat().st_size,
-        "mathjax/ (all files)": sum(p.stat().st_size for p in (static / "mathjax").rglob("*")
-                                    if p.is_file()),
+        "mathjax/ (all files)": sum(
+            p.stat().st_size for p in (static / "mathjax").rglob("*") if p.is_file()
+        ),
     }
     for name, size in shared.items():
         print(f"{'shared: ' + name:<45} {size:>10,}")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 
+from polysemantic.course import COURSE
 from polysemantic.grading.gradebook import grade_many
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +40,11 @@ def generate(chapter: str, n: int, folder: Path) -> list[Path]:
                 if cell.cell_type == "code" and "# BEGIN SOLUTION" in cell.source:
                     head, _, rest = cell.source.partition("# BEGIN SOLUTION")
                     first_arg = head.split("(", 2)[1].split(":")[0].split(",")[0].strip()
-                    cell.source = (head + f"return {first_arg}  # BEGIN SOLUTION"
-                                   + rest.partition("# END SOLUTION")[2])
+                    cell.source = (
+                        head
+                        + f"return {first_arg}  # BEGIN SOLUTION"
+                        + rest.partition("# END SOLUTION")[2]
+                    )
                     break
             nbformat.write(notebook, path)
         else:
@@ -57,19 +61,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         paths = generate(args.chapter, args.n, Path(tmp))
         start = time.perf_counter()
-        results = grade_many(paths)
+        results = grade_many(paths, COURSE)
         parallel = time.perf_counter() - start
         subset = paths[: max(1, args.n // 10)]
         start = time.perf_counter()
-        grade_many(subset, jobs=1)
+        grade_many(subset, COURSE, jobs=1)
         sequential = (time.perf_counter() - start) * len(paths) / len(subset)
-    totals = sorted({r["total"] for r in results})
+    totals = sorted({r.total for r in results})
     print(f"{args.n} submissions of {args.chapter}, {os.cpu_count()} cores; totals seen: {totals}")
     print(f"{'mode':<28} {'seconds':>8} {'per notebook':>13}")
     print(f"{'one at a time (projected)':<28} {sequential:>8.1f} {sequential / args.n:>12.2f}s")
     print(f"{'parallel, one per core':<28} {parallel:>8.1f} {parallel / args.n:>12.2f}s")
-    print(f"speed-up {sequential / parallel:.2f}x; target: under 300 s -> "
-          f"{'met' if parallel < 300 else 'NOT met'}")
+    print(
+        f"speed-up {sequential / parallel:.2f}x; target: under 300 s -> "
+        f"{'met' if parallel < 300 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,9 @@ from functools import partial
 import numpy as np
 import torch
 
-from polysemantic import native_sampler
-from polysemantic.data import SparseFeatureSampler, sparse_features
+from polysemantic.data import sparse_features
+from polysemantic.toy_training import native_sampler
+from polysemantic.toy_training.numpy_sampler import SparseFeatureSampler
 
 WORKLOADS = {"(a) n=3, 1200 instances": (1200, 3), "(b) n=200, 20 instances": (20, 200)}
 BATCH = 1024
@@ -44,29 +45,38 @@ def main() -> None:
     torch_ns = per_call(lambda: values.uniform_(generator=g)) / values.numel() * 1e9
     numpy_fill = per_call(lambda: rng.random(out=values.numpy(), dtype=np.float32))
     numpy_ns = numpy_fill / values.numel() * 1e9
-    print(f"one float32 uniform: torch generator {torch_ns:.2f} ns, numpy PCG64 {numpy_ns:.2f} ns "
-          f"({torch_ns / numpy_ns:.2f}x)\n")
+    print(
+        f"one float32 uniform: torch generator {torch_ns:.2f} ns, numpy PCG64 {numpy_ns:.2f} ns "
+        f"({torch_ns / numpy_ns:.2f}x)\n"
+    )
     print(f"{'workload':<26}{'sampler':<42}{'ms/batch':>9}{'speed-up':>10}")
     print("-" * 87)
     for name, (instances, features) in WORKLOADS.items():
         p = torch.logspace(0, -2, instances)
         out = torch.empty(instances, BATCH, features)
-        base = per_call(partial(sparse_features, BATCH, features, p, n_instances=instances,
-                                generator=g))
+        base = per_call(
+            partial(sparse_features, BATCH, features, p, n_instances=instances, generator=g)
+        )
         print(f"{name:<26}{'sparse_features (straightforward)':<42}{base * 1e3:>9.2f}")
         for switch in (0.5, 0.3, 0.15, 0.05):
-            sampler = SparseFeatureSampler(instances, BATCH, features, p.double(), g,
-                                           dense_above=switch)
+            sampler = SparseFeatureSampler(
+                instances, BATCH, features, p.double(), g, sparse_at_most=switch
+            )
             t = per_call(partial(sampler.sample, out))
-            print(f"{'':<26}{f'SparseFeatureSampler, dense above {switch}':<42}"
-                  f"{t * 1e3:>9.2f}{base / t:>9.2f}x")
+            print(
+                f"{'':<26}{f'SparseFeatureSampler, sparse at most {switch}':<42}"
+                f"{t * 1e3:>9.2f}{base / t:>9.2f}x"
+            )
         lib = native_sampler.load()
         for switch in (0.15, 0.05, 0.02, 0.0) if lib else ():
-            sampler = native_sampler.NativeFeatureSampler(lib, instances, BATCH, features, p, g,
-                                                          sparse_at_most=switch)
+            sampler = native_sampler.NativeFeatureSampler(
+                lib, instances, BATCH, features, p, g, sparse_at_most=switch
+            )
             t = per_call(partial(sampler.sample, out))
-            print(f"{'':<26}{f'NativeFeatureSampler, dense above {switch}':<42}"
-                  f"{t * 1e3:>9.2f}{base / t:>9.2f}x")
+            print(
+                f"{'':<26}{f'NativeFeatureSampler, sparse at most {switch}':<42}"
+                f"{t * 1e3:>9.2f}{base / t:>9.2f}x"
+            )
         print()
 
 

@@ -23,18 +23,22 @@ import torch
 
 os.environ.setdefault("POLYSEMANTIC_PROGRESS", "0")
 
-from polysemantic import native_sampler  # noqa: E402
 from polysemantic.superposition import (  # noqa: E402
     ToyModelConfig,
-    train_toy_model,
     train_toy_model_simple,
+)
+from polysemantic.toy_training import (
+    native_sampler,  # noqa: E402
+    train_toy_model,
 )
 
 WORKLOADS = {
-    "(a) phase grid n=3 m=2, 1200 models": dict(n_features=3, n_hidden=2, n_instances=1200,
-                                               full_steps=5000),
-    "(b) geometry n=200 m=20, 20 models": dict(n_features=200, n_hidden=20, n_instances=20,
-                                              full_steps=10_000),
+    "(a) phase grid n=3 m=2, 1200 models": dict(
+        n_features=3, n_hidden=2, n_instances=1200, full_steps=5000
+    ),
+    "(b) geometry n=200 m=20, 20 models": dict(
+        n_features=200, n_hidden=20, n_instances=20, full_steps=10_000
+    ),
 }
 TARGETS = {"(a)": 60.0, "(b)": 120.0}  # seconds for the full run, library trainer
 
@@ -70,10 +74,14 @@ def main() -> None:
 
     peak = matmul_peak()
     sampler = "C (native_sampler)" if native_sampler.load() else "numpy's (no C compiler)"
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"measured fp32 matmul peak {peak:.0f} GFLOP/s; library sampler: {sampler}\n")
-    header = (f"{'workload':<38} {'trainer':<16} {'steps/s':>8} {'GFLOP/s':>8} "
-              f"{'% peak':>7} {'full run':>9} {'speed-up':>8}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"measured fp32 matmul peak {peak:.0f} GFLOP/s; library sampler: {sampler}\n"
+    )
+    header = (
+        f"{'workload':<38} {'trainer':<16} {'steps/s':>8} {'GFLOP/s':>8} "
+        f"{'% peak':>7} {'full run':>9} {'speed-up':>8}"
+    )
     print(header)
     print("-" * len(header))
     for name, spec in WORKLOADS.items():
@@ -83,15 +91,19 @@ def main() -> None:
         importance, probability = settings(n, i)
         flops = 10 * cfg.batch_size * m * n * i
         rates = {}
-        for label, trainer in (("straightforward", train_toy_model_simple),
-                               ("library", train_toy_model)):
+        for label, trainer in (
+            ("straightforward", train_toy_model_simple),
+            ("library", train_toy_model),
+        ):
             rates[label] = steps_per_second(trainer, cfg, importance, probability)
         for label, rate in rates.items():
             gflops = rate * flops / 1e9
             full = spec["full_steps"] / rate
             speedup = f"{rate / rates['straightforward']:.2f}x" if label == "library" else ""
-            print(f"{name:<38} {label:<16} {rate:>8.1f} {gflops:>8.1f} {gflops / peak:>7.1%} "
-                  f"{full:>8.0f}s {speedup:>8}")
+            print(
+                f"{name:<38} {label:<16} {rate:>8.1f} {gflops:>8.1f} {gflops / peak:>7.1%} "
+                f"{full:>8.0f}s {speedup:>8}"
+            )
         target = TARGETS[name[:3]]
         full = spec["full_steps"] / rates["library"]
         ratio = rates["library"] / rates["straightforward"]
@@ -99,8 +111,10 @@ def main() -> None:
         print(f"{'':<38} targets (>= 5x, full run <= {target:.0f} s): {verdict}")
         if verdict != "met":  # how far off, and the floor the matmul work alone sets
             at_peak = spec["full_steps"] * flops / (peak * 1e9)
-            print(f"{'':<38} needs {max(full / target, 5 / ratio):.2f}x more; the matmul work "
-                  f"alone takes {at_peak:.0f} s at the measured peak")
+            print(
+                f"{'':<38} needs {max(full / target, 5 / ratio):.2f}x more; the matmul work "
+                f"alone takes {at_peak:.0f} s at the measured peak"
+            )
         print()
 
 

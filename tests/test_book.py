@@ -20,8 +20,13 @@ PAGE_BUDGET = 1_500_000  # bytes of a built chapter page, plotly.js excluded
 @pytest.fixture(scope="module")
 def built_book():
     """Build the book exactly as `make book` does (warnings are errors)."""
-    run = subprocess.run([sys.executable, "-m", "polysemantic.cli", "book"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=1200)
+    run = subprocess.run(
+        [sys.executable, "-m", "polysemantic.cli", "book"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     assert "The book is built" in run.stdout
     return HTML
@@ -74,8 +79,12 @@ def test_math_and_plotly_are_served_by_the_book(built_book):
 def test_chapter_pages_carry_their_figures_within_budget(built_book, chapter):
     page = built_book / "chapters" / f"{chapter}.html"
     text = page.read_text(encoding="utf-8")
-    figures = re.findall(r'<div class="ps-plotly" role="img" aria-label="([^"]+)">'
-                         r'<script type="application/json">(.*?)</script>', text, re.S)
+    figures = re.findall(
+        r'<div class="ps-plotly" role="img" aria-label="([^"]+)">'
+        r'<script type="application/json">(.*?)</script>',
+        text,
+        re.S,
+    )
     assert len(figures) >= 2, "every chapter has at least two interactive figures"
     for caption, payload in figures:
         spec = json.loads(payload.replace("<\\/", "</"))
@@ -130,11 +139,25 @@ def test_chapter_page_renders_offline_in_a_browser(built_book, chapter, tmp_path
     probe.write_text(text.replace("<head>", "<head>" + _ERROR_PROBE, 1), encoding="utf-8")
     try:
         run = subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--host-resolver-rules=MAP * ~NOTFOUND",
-             "--virtual-time-budget=60000", "--dump-dom", probe.as_uri()],
-            capture_output=True, text=True, timeout=120)
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--virtual-time-budget=60000",
+                "--dump-dom",
+                probe.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         probe.unlink()
     dom = run.stdout

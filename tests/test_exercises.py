@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from polysemantic.exercises import (
+from polysemantic.authoring.exercises import (
     PLACEHOLDER,
     MarkerError,
     solution_blocks,
@@ -53,17 +53,19 @@ def test_committed_notebooks_are_small(path):
 
 
 def test_stub_replaces_the_solution():
-    source = "\n".join([
-        "def f(x):",
-        "    # BEGIN SOLUTION",
-        "    return x * 2",
-        "    # END SOLUTION",
-        "    # BEGIN STUB",
-        "    # y = ...  # (n,)",
-        "    # END STUB",
-        "",
-        "g = 1",
-    ])
+    source = "\n".join(
+        [
+            "def f(x):",
+            "    # BEGIN SOLUTION",
+            "    return x * 2",
+            "    # END SOLUTION",
+            "    # BEGIN STUB",
+            "    # y = ...  # (n,)",
+            "    # END STUB",
+            "",
+            "g = 1",
+        ]
+    )
     assert strip_code(source, "test") == "def f(x):\n    y = ...  # (n,)\n\ng = 1"
 
 
@@ -73,16 +75,21 @@ def test_no_stub_gives_the_placeholder():
 
 
 def test_markdown_blocks():
-    source = ("# Title\n<!-- BEGIN SOLUTION -->\nsolutions only\n<!-- END SOLUTION -->\n"
-              "<!-- BEGIN STUB\nexercises only\nEND STUB -->\nboth")
+    source = (
+        "# Title\n<!-- BEGIN SOLUTION -->\nsolutions only\n<!-- END SOLUTION -->\n"
+        "<!-- BEGIN STUB\nexercises only\nEND STUB -->\nboth"
+    )
     assert strip_markdown(source, "t") == "# Title\nexercises only\nboth"
 
 
-@pytest.mark.parametrize("source", [
-    "# BEGIN SOLUTION\nx = 1",
-    "x = 1\n# END SOLUTION",
-    "# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n# BEGIN STUB\n# y",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "# BEGIN SOLUTION\nx = 1",
+        "x = 1\n# END SOLUTION",
+        "# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n# BEGIN STUB\n# y",
+    ],
+)
 def test_unpaired_markers_are_errors_that_say_where(source):
     with pytest.raises(MarkerError, match="cell 3"):
         strip_code(source, "solutions/x.ipynb, cell 3")
@@ -91,8 +98,13 @@ def test_unpaired_markers_are_errors_that_say_where(source):
 def test_check_reports_and_regenerate_fixes(tmp_path):
     solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
     solutions.mkdir()
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "def f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION")])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "def f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION"
+            )
+        ]
+    )
     nbformat.write(nb, solutions / "01_x.ipynb")
     assert sync(solutions, exercises, check=True) == ["exercises/01_x.ipynb is missing"]
     assert not exercises.exists()  # --check writes nothing

@@ -8,14 +8,24 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from polysemantic.grading import grade_notebook
+from polysemantic.course import COURSE
+from polysemantic.grading import grade
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def grade_notebook(path: Path, **settings) -> dict:
+    """The grading contract's JSON for one notebook, as `grade --json` prints it."""
+    return grade.grade_notebook(path, COURSE, **settings).to_json()
+
+
 def grade_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "polysemantic.cli", "grade", *args],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "polysemantic.cli", "grade", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def notebook_with(tmp_path: Path, *sources: str, name: str = "01_student.ipynb") -> Path:
@@ -38,16 +48,22 @@ def test_solutions_get_full_marks_as_json():
 
 
 def test_the_blank_exercise_gets_zero():
-    result = json.loads(grade_cli(str(ROOT / "exercises" / "01_monosemanticity.ipynb"),
-                                  "--json").stdout)
+    result = json.loads(
+        grade_cli(str(ROOT / "exercises" / "01_monosemanticity.ipynb"), "--json").stdout
+    )
     assert result["total"] == 0
     assert {q["status"] for q in result["questions"].values()} == {"not attempted"}
 
 
 def test_wrong_answers_get_their_hints(tmp_path):
-    path = notebook_with(tmp_path, "import torch", (
-        "def response_matrix(W, b):\n    return W + b[:, None]\n\n"
-        "def reconstruction_loss(x, x_hat):\n    return ((x - x_hat) ** 2).mean()\n"))
+    path = notebook_with(
+        tmp_path,
+        "import torch",
+        (
+            "def response_matrix(W, b):\n    return W + b[:, None]\n\n"
+            "def reconstruction_loss(x, x_hat):\n    return ((x - x_hat) ** 2).mean()\n"
+        ),
+    )
     result = grade_notebook(path)
     questions = result["questions"]
     rm, rl = questions["01.response_matrix"], questions["01.reconstruction_loss"]
@@ -58,20 +74,29 @@ def test_wrong_answers_get_their_hints(tmp_path):
 
 def test_hidden_cases_count(tmp_path):
     """An answer that only works on the public (square) cases loses the hidden points."""
-    path = notebook_with(tmp_path, "import torch", (
-        "def response_matrix(W, b):\n"
-        "    if W.shape[0] > 6:\n        return torch.zeros_like(W)\n"
-        "    return torch.relu(W + b[:, None])\n"))
+    path = notebook_with(
+        tmp_path,
+        "import torch",
+        (
+            "def response_matrix(W, b):\n"
+            "    if W.shape[0] > 6:\n        return torch.zeros_like(W)\n"
+            "    return torch.relu(W + b[:, None])\n"
+        ),
+    )
     q = grade_notebook(path)["questions"]["01.response_matrix"]
     assert 0 < q["points"] < 2 and "hidden case" in q["message"]
 
 
 def test_calling_the_reference_earns_nothing(tmp_path):
-    path = notebook_with(tmp_path, (
-        "from polysemantic.monosemanticity import response_matrix as ref\n"
-        "import polysemantic.monosemanticity as m\n"
-        "def response_matrix(W, b):\n    return ref(W, b)\n"
-        "def reconstruction_loss(x, x_hat):\n    return m.reconstruction_loss(x, x_hat)\n"))
+    path = notebook_with(
+        tmp_path,
+        (
+            "from polysemantic.monosemanticity import response_matrix as ref\n"
+            "import polysemantic.monosemanticity as m\n"
+            "def response_matrix(W, b):\n    return ref(W, b)\n"
+            "def reconstruction_loss(x, x_hat):\n    return m.reconstruction_loss(x, x_hat)\n"
+        ),
+    )
     result = grade_notebook(path)
     for qid in ("01.response_matrix", "01.reconstruction_loss"):
         assert result["questions"][qid]["points"] == 0
@@ -80,43 +105,53 @@ def test_calling_the_reference_earns_nothing(tmp_path):
 
 def test_only_definitions_run(tmp_path):
     """Top-level code (training, plots, a stray sys.exit) is not run by the grader."""
-    path = notebook_with(tmp_path, "import sys, torch", "sys.exit(3)", "while True:\n    pass",
-                         "def reconstruction_loss(x, x_hat):\n"
-                         "    return ((x - x_hat) ** 2).sum(-1).mean()")
+    path = notebook_with(
+        tmp_path,
+        "import sys, torch",
+        "sys.exit(3)",
+        "while True:\n    pass",
+        "def reconstruction_loss(x, x_hat):\n    return ((x - x_hat) ** 2).sum(-1).mean()",
+    )
     result = grade_notebook(path, timeout=60)
     assert result["questions"]["01.reconstruction_loss"]["points"] == 1
 
 
 def test_an_answer_that_never_returns_times_out(tmp_path):
-    path = notebook_with(tmp_path, "def reconstruction_loss(x, x_hat):\n    while True:\n"
-                                   "        pass")
+    path = notebook_with(
+        tmp_path, "def reconstruction_loss(x, x_hat):\n    while True:\n        pass"
+    )
     result = grade_notebook(path, timeout=10)
     assert result["total"] == 0 and result["status"].startswith("timeout")
 
 
 def test_an_answer_that_kills_its_process_is_a_crash(tmp_path):
-    path = notebook_with(tmp_path, "import os\ndef reconstruction_loss(x, x_hat):\n"
-                                   "    os._exit(9)")
+    path = notebook_with(tmp_path, "import os\ndef reconstruction_loss(x, x_hat):\n    os._exit(9)")
     result = grade_notebook(path)
     assert result["total"] == 0 and result["status"].startswith("crash")
 
 
 def test_syntax_errors_and_magics(tmp_path):
-    path = notebook_with(tmp_path, "%pip install nothing", "def broken(:\n  pass",
-                         "def reconstruction_loss(x, x_hat):\n"
-                         "    return ((x - x_hat) ** 2).sum(-1).mean()")
+    path = notebook_with(
+        tmp_path,
+        "%pip install nothing",
+        "def broken(:\n  pass",
+        "def reconstruction_loss(x, x_hat):\n    return ((x - x_hat) ** 2).sum(-1).mean()",
+    )
     result = grade_notebook(path)
     assert result["questions"]["01.reconstruction_loss"]["points"] == 1
     assert any("syntax error" in note for note in result["notes"])
 
 
-@pytest.mark.parametrize("content, expected", [
-    (None, "no such file"),
-    ("", "the file is empty"),
-    ("{not json", "invalid JSON"),
-    ('{"a": 1}', "not a notebook"),
-    ("\xff\xfe", "not a notebook"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (None, "no such file"),
+        ("", "the file is empty"),
+        ("{not json", "invalid JSON"),
+        ('{"a": 1}', "not a notebook"),
+        ("\xff\xfe", "not a notebook"),
+    ],
+)
 def test_bad_input_is_one_clear_line(tmp_path, content, expected):
     path = tmp_path / "01_bad.ipynb"
     if content is not None:
@@ -129,8 +164,13 @@ def test_bad_input_is_one_clear_line(tmp_path, content, expected):
 
 
 def test_older_nbformat_is_read(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "def reconstruction_loss(x, x_hat):\n    return ((x - x_hat) ** 2).sum(-1).mean()")])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "def reconstruction_loss(x, x_hat):\n    return ((x - x_hat) ** 2).sum(-1).mean()"
+            )
+        ]
+    )
     nb.metadata["polysemantic"] = {"chapter": "01"}
     old = nbformat.convert(nb, 3)
     path = tmp_path / "01_old.ipynb"

@@ -54,8 +54,9 @@ def test_training_learns_one_feature_per_neuron():
 
 def test_crowded_network_is_not_monosemantic():
     """More features than neurons: the ending of chapter 01 and the start of 02."""
-    cfg = MonosemanticConfig(n_features=8, n_neurons=4, n_instances=8,
-                             feature_probability=0.1, n_steps=1000, seed=0)
+    cfg = MonosemanticConfig(
+        n_features=8, n_neurons=4, n_instances=8, feature_probability=0.1, n_steps=1000, seed=0
+    )
     run = train_autoencoder(cfg)
     R = response_matrix(run.model.W, run.model.b_hidden).detach()
     assert int(is_one_feature_per_neuron(R).sum()) == 0

@@ -4,16 +4,22 @@ import numpy as np
 import pytest
 import torch
 
-from polysemantic.grading import all_questions, run_check
-from polysemantic.grading.judge import PASSED, judge, run_answer
+from polysemantic.course import COURSE, checker
+from polysemantic.grading import Status
+from polysemantic.grading.judge import judge, run_answer
 
-QUESTIONS = all_questions()
+QUESTIONS = COURSE.all()
+run_check = checker.run_check
 IDS = [q.id for q in QUESTIONS]
 
 
 def test_there_are_questions():
-    assert {"01.response_matrix", "01.monosemanticity_score", "01.neuron_to_feature",
-            "01.reconstruction_loss"} <= set(IDS)
+    assert {
+        "01.response_matrix",
+        "01.monosemanticity_score",
+        "01.neuron_to_feature",
+        "01.reconstruction_loss",
+    } <= set(IDS)
 
 
 @pytest.mark.parametrize("question", QUESTIONS, ids=IDS)
@@ -22,7 +28,7 @@ def test_reference_passes_every_case(question):
     assert any(c.hidden for c in cases), "every question needs hidden cases"
     for case in cases:
         result = judge(question, case, run_answer(question.reference, case))
-        assert result.status == PASSED, (case.name, result.message)
+        assert result.status == Status.PASSED, (case.name, result.message)
 
 
 @pytest.mark.parametrize("question", QUESTIONS, ids=IDS)
@@ -44,8 +50,11 @@ def test_every_named_mistake_is_caught_with_its_hint(question):
 @pytest.mark.parametrize("question", QUESTIONS, ids=IDS)
 def test_cases_are_deterministic(question):
     """The grader builds cases in two processes; they must agree exactly."""
-    for first, second in zip(question.public_cases() + question.hidden_cases(7),
-                             question.public_cases() + question.hidden_cases(7), strict=True):
+    for first, second in zip(
+        question.public_cases() + question.hidden_cases(7),
+        question.public_cases() + question.hidden_cases(7),
+        strict=True,
+    ):
         assert first.name == second.name
         for key, value in first.inputs.items():
             assert torch.equal(torch.as_tensor(value), torch.as_tensor(second.inputs[key]))
@@ -54,8 +63,11 @@ def test_cases_are_deterministic(question):
 @pytest.mark.parametrize("question", QUESTIONS, ids=IDS)
 def test_hidden_cases_change_with_the_seed(question):
     a, b = question.hidden_cases(1), question.hidden_cases(2)
-    differs = any(not torch.equal(torch.as_tensor(x.inputs[k]), torch.as_tensor(y.inputs[k]))
-                  for x, y in zip(a, b, strict=True) for k in x.inputs)
+    differs = any(
+        not torch.equal(torch.as_tensor(x.inputs[k]), torch.as_tensor(y.inputs[k]))
+        for x, y in zip(a, b, strict=True)
+        for k in x.inputs
+    )
     assert differs
 
 
@@ -137,10 +149,9 @@ def test_check_with_a_wrong_id_or_a_non_function_says_so(capsys):
 
 def test_score_reports_the_chapter(capsys):
     from polysemantic import score
-    from polysemantic.grading.question import get_question
 
     for q in ("01.response_matrix", "01.reconstruction_loss"):
-        run_check(q, get_question(q).reference)
+        run_check(q, COURSE.get(q).reference)
     score("01")
     out = capsys.readouterr().out
     assert "Chapter 01:" in out and "/ 7 points" in out

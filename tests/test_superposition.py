@@ -17,9 +17,9 @@ from polysemantic.superposition import (
     feature_norms,
     importance_weighted_loss,
     interference,
-    train_toy_model,
     train_toy_model_simple,
 )
+from polysemantic.toy_training import train_toy_model
 
 
 def polygon(k: int) -> torch.Tensor:
@@ -45,14 +45,18 @@ def square_antiprism() -> torch.Tensor:
     return torch.tensor(points, dtype=torch.float64).T
 
 
-@pytest.mark.parametrize("W, expected", [
-    (torch.tensor([[1.0, -1.0]], dtype=torch.float64), 1 / 2),   # antipodal pair (digon)
-    (polygon(3), 2 / 3),                                          # triangle
-    (tetrahedron(), 3 / 4),                                       # tetrahedron
-    (polygon(5), 2 / 5),                                          # pentagon
-    (square_antiprism(), 3 / 8),                                  # square antiprism
-    (torch.eye(3, dtype=torch.float64), 1.0),                     # dedicated dimensions
-], ids=["digon", "triangle", "tetrahedron", "pentagon", "square antiprism", "orthogonal"])
+@pytest.mark.parametrize(
+    "W, expected",
+    [
+        (torch.tensor([[1.0, -1.0]], dtype=torch.float64), 1 / 2),  # antipodal pair (digon)
+        (polygon(3), 2 / 3),  # triangle
+        (tetrahedron(), 3 / 4),  # tetrahedron
+        (polygon(5), 2 / 5),  # pentagon
+        (square_antiprism(), 3 / 8),  # square antiprism
+        (torch.eye(3, dtype=torch.float64), 1.0),  # dedicated dimensions
+    ],
+    ids=["digon", "triangle", "tetrahedron", "pentagon", "square antiprism", "orthogonal"],
+)
 def test_feature_dimensionality_of_exact_geometries(W, expected):
     D = feature_dimensionality(W)
     assert torch.allclose(D, torch.full_like(D, expected), atol=1e-12)
@@ -61,15 +65,17 @@ def test_feature_dimensionality_of_exact_geometries(W, expected):
 def test_dimensionality_is_scale_free_and_zero_for_dropped_features():
     W = torch.zeros(2, 3, dtype=torch.float64)
     W[0, 0], W[1, 1] = 3.0, -0.5  # two dedicated dimensions, any length; feature 2 dropped
-    assert torch.allclose(feature_dimensionality(W), torch.tensor([1.0, 1.0, 0.0],
-                                                                  dtype=torch.float64))
+    assert torch.allclose(
+        feature_dimensionality(W), torch.tensor([1.0, 1.0, 0.0], dtype=torch.float64)
+    )
 
 
 def test_instance_dimension():
     W = torch.stack([polygon(5), polygon(5) * 0.5])  # (2, 2, 5)
     assert feature_dimensionality(W).shape == (2, 5)
-    assert torch.allclose(dimensions_per_feature(W), torch.tensor([2 / 5, 8 / 5],
-                                                                  dtype=torch.float64))
+    assert torch.allclose(
+        dimensions_per_feature(W), torch.tensor([2 / 5, 8 / 5], dtype=torch.float64)
+    )
     assert torch.allclose(feature_norms(W)[1], torch.full((5,), 0.5, dtype=torch.float64))
 
 
@@ -102,14 +108,17 @@ def test_five_features_in_two_dimensions():
     assert torch.allclose(feature_dimensionality(W[1]), torch.full((5,), 0.4), atol=0.05)
 
 
-@pytest.mark.parametrize("W, phase", [
-    ([[1.0, 0.0]], NOT_REPRESENTED),                       # n=2, m=1: extra dropped
-    ([[0.0, 1.0]], DEDICATED),                             # the extra takes the dimension
-    ([[1.0, -1.0]], SUPERPOSITION),                        # an antipodal pair
-    ([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], NOT_REPRESENTED),  # n=3, m=2
-    ([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], DEDICATED),
-    ([[1.0, -0.5, -0.5], [0.0, 0.87, -0.87]], SUPERPOSITION),  # a triangle
-])
+@pytest.mark.parametrize(
+    "W, phase",
+    [
+        ([[1.0, 0.0]], NOT_REPRESENTED),  # n=2, m=1: extra dropped
+        ([[0.0, 1.0]], DEDICATED),  # the extra takes the dimension
+        ([[1.0, -1.0]], SUPERPOSITION),  # an antipodal pair
+        ([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], NOT_REPRESENTED),  # n=3, m=2
+        ([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], DEDICATED),
+        ([[1.0, -0.5, -0.5], [0.0, 0.87, -0.87]], SUPERPOSITION),  # a triangle
+    ],
+)
 def test_phase_of_the_extra_feature(W, phase):
     assert classify_extra_feature(torch.tensor(W)).item() == phase
 
@@ -121,26 +130,29 @@ def test_phases_keep_the_instance_dimension():
 
 def _loss_on(model, importance, p, seed=123):
     from polysemantic.data import sparse_features
+
     i, _, n = model.W.shape
     x = sparse_features(8192, n, p, n_instances=i, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
         return (importance * (x - model(x)) ** 2).sum(-1).mean(0)  # (2,)
 
 
-@pytest.mark.parametrize("native", ["1", "0"])   # with the C sampler and with numpy's
+@pytest.mark.parametrize("native", ["1", "0"])  # with the C sampler and with numpy's
 def test_fast_trainer_reaches_the_same_results_as_the_simple_one(monkeypatch, native):
     monkeypatch.setenv("POLYSEMANTIC_NATIVE", native)
     cfg = ToyModelConfig(n_features=5, n_hidden=2, n_instances=2, n_steps=4000, lr=1e-2)
     importance, p = 0.9 ** torch.arange(5.0), torch.tensor([1.0, 0.03])
     fast, _ = train_toy_model(cfg, importance, p)
     simple = train_toy_model_simple(cfg, importance, p)
-    assert torch.allclose(_loss_on(fast, importance, p), _loss_on(simple, importance, p),
-                          rtol=0.1, atol=1e-3)
+    assert torch.allclose(
+        _loss_on(fast, importance, p), _loss_on(simple, importance, p), rtol=0.1, atol=1e-3
+    )
     for model in (fast, simple):
         norms = feature_norms(model.W.detach())
-        assert (norms[0, :2] > 0.9).all() and (norms[0, 2:] < 0.2).all()   # dense: 2 kept
-        assert torch.allclose(feature_dimensionality(model.W.detach()[1]),
-                              torch.full((5,), 0.4), atol=0.05)           # sparse: pentagon
+        assert (norms[0, :2] > 0.9).all() and (norms[0, 2:] < 0.2).all()  # dense: 2 kept
+        assert torch.allclose(
+            feature_dimensionality(model.W.detach()[1]), torch.full((5,), 0.4), atol=0.05
+        )  # sparse: pentagon
 
 
 def test_fast_trainer_through_the_gram_matrix_matches_the_simple_one():
@@ -149,20 +161,21 @@ def test_fast_trainer_through_the_gram_matrix_matches_the_simple_one():
     importance, p = torch.tensor([1.0, 0.9, 3.0]), torch.tensor([1.0, 0.2, 0.02])
     fast, _ = train_toy_model(cfg, importance, p)
     simple = train_toy_model_simple(cfg, importance, p)
-    assert torch.allclose(_loss_on(fast, importance, p), _loss_on(simple, importance, p),
-                          rtol=0.1, atol=1e-3)
+    assert torch.allclose(
+        _loss_on(fast, importance, p), _loss_on(simple, importance, p), rtol=0.1, atol=1e-3
+    )
     for model in (fast, simple):  # dense: the important third feature keeps a direction
         assert feature_norms(model.W.detach())[0, 2] > 0.9
 
 
 def test_the_gram_path_gives_the_same_training_as_the_direct_one(monkeypatch):
     """Same seed, same data: going through Wᵀ W must not change a single step."""
-    from polysemantic import superposition
+    from polysemantic.toy_training import trainer
 
     cfg = ToyModelConfig(n_features=3, n_hidden=2, n_instances=4, n_steps=300, lr=1e-2)
     importance, p = torch.tensor([1.0, 0.9, 3.0]), torch.tensor([1.0, 0.5, 0.1, 0.02])
     through_gram, log_gram = train_toy_model(cfg, importance, p, log_every=100)
-    monkeypatch.setattr(superposition, "_through_gram", lambda n, m: False)
+    monkeypatch.setattr(trainer, "_through_gram", lambda n, m: False)
     direct, log_direct = train_toy_model(cfg, importance, p, log_every=100)
     assert torch.allclose(through_gram.W, direct.W, atol=1e-5)
     assert torch.allclose(through_gram.b, direct.b, atol=1e-5)
@@ -188,12 +201,12 @@ def test_bad_settings_say_what_shapes_they_may_have():
 def test_the_written_out_adamw_is_torchs():
     """The fast trainer's AdamW must take exactly torch.optim.AdamW's steps (defaults,
     weight decay included)."""
-    from polysemantic.superposition import _FlatAdamW
+    from polysemantic.toy_training.adamw import FlatAdamW
 
     generator = torch.Generator().manual_seed(0)
     ours = torch.randn(50, generator=generator)
     theirs = ours.clone().requires_grad_()
-    adamw, reference = _FlatAdamW(ours, lr=1e-2), torch.optim.AdamW([theirs], lr=1e-2)
+    adamw, reference = FlatAdamW(ours, lr=1e-2), torch.optim.AdamW([theirs], lr=1e-2)
     for _ in range(20):
         grad = torch.randn(50, generator=generator)
         adamw.step(grad)
@@ -203,10 +216,10 @@ def test_the_written_out_adamw_is_torchs():
 
 
 def _many_groups_config(n_steps: int = 30) -> ToyModelConfig:
-    from polysemantic.superposition import _n_groups
+    from polysemantic.toy_training.trainer import _n_groups
 
     cfg = ToyModelConfig(n_features=130, n_hidden=10, n_instances=16, n_steps=n_steps)
-    assert _n_groups(cfg) == 2   # enough work per step to split the instances in two groups
+    assert _n_groups(cfg) == 2  # enough work per step to split the instances in two groups
     return cfg
 
 
@@ -230,28 +243,28 @@ def test_the_results_do_not_depend_on_the_number_of_cores():
 
 
 def test_an_error_in_a_worker_reaches_the_caller(monkeypatch):
-    from polysemantic import superposition
+    from polysemantic.toy_training import trainer
 
     def broken(self, logging):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(superposition._InstanceGroup, "step", broken)
+    monkeypatch.setattr(trainer._InstanceGroup, "step", broken)
     threads = torch.get_num_threads()
     with pytest.raises(RuntimeError, match="boom"):
         train_toy_model(_many_groups_config(), 1.0, 0.1)
-    assert torch.get_num_threads() == threads   # the caller's setting is restored
+    assert torch.get_num_threads() == threads  # the caller's setting is restored
 
 
 def test_each_trained_model_comes_back_in_the_callers_place():
     """Instances are shuffled into groups and trained apart; each returned (W, b) must be
     the model trained at the caller's feature probability for that index: its loss on
     fresh data matches the loss the trainer logged for it at the last step."""
-    from polysemantic.superposition import _n_groups
+    from polysemantic.toy_training.trainer import _n_groups
 
     cfg = ToyModelConfig(n_features=5, n_hidden=2, n_instances=400, n_steps=301, lr=1e-2)
     assert _n_groups(cfg) == 2
     p = torch.logspace(0, -2, 400)[torch.randperm(400, generator=torch.Generator().manual_seed(2))]
     model, log = train_toy_model(cfg, 1.0, p, log_every=300)
-    fresh = _loss_on(model, torch.ones(5), p)                    # (400,)
+    fresh = _loss_on(model, torch.ones(5), p)  # (400,)
     ratio = fresh / log[-1]
-    assert ((ratio > 0.5) & (ratio < 2.0)).float().mean() > 0.95   # a mix-up gives ~0.6
+    assert ((ratio > 0.5) & (ratio < 2.0)).float().mean() > 0.95  # a mix-up gives ~0.6

@@ -6,14 +6,20 @@ import numpy as np
 import pytest
 
 from polysemantic.superposition import DEDICATED, NOT_REPRESENTED
-from polysemantic.sweeps import ARTIFACT, dimensionality_sweep, load_artifact, phase_diagram
+from polysemantic.superposition_sweeps import (
+    ARTIFACT,
+    dimensionality_sweep,
+    load_artifact,
+    phase_diagram,
+)
 
 
 def test_phase_diagram_dense_corners():
     """Dense features: an unimportant extra feature is dropped, an important one
     takes the dimension (the right-hand edge of the paper's phase diagram)."""
-    diagram = phase_diagram(2, np.array([0.1, 10.0]), np.array([1.0]), n_seeds=2,
-                            n_steps=1500, lr=1e-2)
+    diagram = phase_diagram(
+        2, np.array([0.1, 10.0]), np.array([1.0]), n_seeds=2, n_steps=1500, lr=1e-2
+    )
     assert diagram.phases.shape == (2, 2, 1)
     assert (diagram.phases[:, 0, 0] == NOT_REPRESENTED).all()
     assert (diagram.phases[:, 1, 0] == DEDICATED).all()
@@ -50,8 +56,8 @@ def test_the_committed_sweep_shows_what_chapter_06_says():
     data = load_artifact()
     D, D_star = data["sweep_dimensionality"], data["sweep_per_feature"]
     assert abs(D_star[0] - 1) < 0.05 and D_star[-1] < 0.1
-    assert (np.diff(D_star[:12]) < 0.01).all()          # falling while features get sparser
+    assert (np.diff(D_star[:12]) < 0.01).all()  # falling while features get sparser
     assert _share_near(D, 1 / 2).max() == 1.0
     assert _share_near(D, 2 / 3).max() >= 0.15 and _share_near(D, 2 / 5).max() >= 0.15
     assert _share_near(D, 3 / 8).max() >= 0.1
-    assert _share_near(D, 3 / 4).max() == 0.0           # "we see none at 3/4"
+    assert _share_near(D, 3 / 4).max() == 0.0  # "we see none at 3/4"

@@ -1,11 +1,11 @@
 """The `polysemantic` command.
 
-    polysemantic exercises [--check]        regenerate exercises/ from solutions/
-    polysemantic grade NOTEBOOK [--json]    grade one notebook's answers
-    polysemantic grade DIR... --out CSV     a gradebook for many submissions
-    polysemantic execute [NOTEBOOK...]      rerun solution notebooks, storing their outputs
-    polysemantic book                       build the HTML book into _build/html
-    polysemantic artifacts                  regenerate chapter 06's full-size results
+polysemantic exercises [--check]        regenerate exercises/ from solutions/
+polysemantic grade NOTEBOOK [--json]    grade one notebook's answers
+polysemantic grade DIR... --out CSV     a gradebook for many submissions
+polysemantic execute [NOTEBOOK...]      rerun solution notebooks, storing their outputs
+polysemantic book                       build the HTML book into _build/html
+polysemantic artifacts                  regenerate chapter 06's full-size results
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from polysemantic.exercises import MarkerError, sync
+from polysemantic.authoring.exercises import MarkerError, sync
+from polysemantic.grading.results import SubmissionStatus
 
 
 def _root(path: str | None) -> Path:
@@ -58,12 +59,12 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
+    from polysemantic.course import COURSE
     from polysemantic.grading.gradebook import (
         GradebookError,
         check_outputs_free,
         collect,
         grade_many,
-        row_status,
         write_gradebook,
     )
 
@@ -83,15 +84,18 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return _fail("grade", str(error))
     if not paths:
         return _fail("grade", "no notebooks found in " + ", ".join(map(str, args.notebooks)))
-    print(f"grading {len(paths)} notebook(s), {args.jobs or 'one per core'} at a time ...",
-          file=sys.stderr, flush=True)
-    results = grade_many(paths, jobs=args.jobs, seed=args.seed, timeout=args.timeout)
+    print(
+        f"grading {len(paths)} notebook(s), {args.jobs or 'one per core'} at a time ...",
+        file=sys.stderr,
+        flush=True,
+    )
+    results = grade_many(paths, COURSE, jobs=args.jobs, seed=args.seed, timeout=args.timeout)
     for r in results:
-        status = "" if r["status"] == "graded" else f"  ({row_status(r)})"
-        print(f"{r['total']:>6g} / {r['max_total']:<4g} {r['notebook']}{status}")
+        status = "" if r.status == SubmissionStatus.GRADED else f"  ({r.status})"
+        print(f"{r.total:>6g} / {r.max_total:<4g} {r.notebook}{status}")
     if args.out is not None:
         # Checked before grading; what appeared since came from a submission: replace it.
-        json_path = write_gradebook(results, args.out, force=True)
+        json_path = write_gradebook(results, args.out, COURSE, force=True)
         print(f"wrote {args.out} and {json_path}")
     return 0
 
@@ -106,41 +110,50 @@ def _gradescope_bundle(args: argparse.Namespace) -> int:
         folder = write_bundle(args.gradescope, root)
     except FileExistsError as error:
         return _fail("grade", str(error))
-    print(f"wrote the Gradescope autograder to {folder}: zip its contents "
-          f"(cd {folder} && zip -r ../autograder.zip .) and upload the zip")
+    print(
+        f"wrote the Gradescope autograder to {folder}: zip its contents "
+        f"(cd {folder} && zip -r ../autograder.zip .) and upload the zip"
+    )
     return 0
 
 
 def _gradescope_results(args: argparse.Namespace) -> int:
     """Grade one submission and write Gradescope's results.json (never fails: a
     submission that cannot be read gets 0 points and the reason)."""
+    from polysemantic.course import COURSE
     from polysemantic.grading.gradebook import grade_one_path
     from polysemantic.grading.gradescope import results_json
 
-    result = grade_one_path(args.notebooks[0], seed=args.seed, timeout=args.timeout)
+    result = grade_one_path(args.notebooks[0], COURSE, seed=args.seed, timeout=args.timeout)
     args.gradescope_results.parent.mkdir(parents=True, exist_ok=True)
-    args.gradescope_results.write_text(json.dumps(results_json(result), indent=1,
-                                                  ensure_ascii=False), encoding="utf-8")
-    print(f"{result['total']:g} / {result['max_total']:g} points")
+    args.gradescope_results.write_text(
+        json.dumps(results_json(result), indent=1, ensure_ascii=False), encoding="utf-8"
+    )
+    print(f"{result.total:g} / {result.max_total:g} points")
     return 0
 
 
 def _grade_single(args: argparse.Namespace) -> int:
+    from polysemantic.course import COURSE
     from polysemantic.grading.grade import grade_notebook
     from polysemantic.grading.notebook import NotebookError
 
     try:
-        result = grade_notebook(args.notebooks[0], hidden_seed=args.seed, timeout=args.timeout)
+        result = grade_notebook(
+            args.notebooks[0], COURSE, hidden_seed=args.seed, timeout=args.timeout
+        )
     except NotebookError as error:
         return _fail("grade", str(error))
     if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return 0
-    print(f"{result['notebook']}: {result['total']:g} / {result['max_total']:g} points"
-          + ("" if result["status"] == "graded" else f" ({result['status']})"))
-    for qid, q in result["questions"].items():
-        print(f"  {qid:<32} {q['points']:>5g} / {q['max_points']:g}  {q['status']}: {q['message']}")
-    for note in result["notes"]:
+    print(
+        f"{result.notebook}: {result.total:g} / {result.max_total:g} points"
+        + ("" if result.status == SubmissionStatus.GRADED else f" ({result.status_line})")
+    )
+    for qid, q in result.questions.items():
+        print(f"  {qid:<32} {q.points:>5g} / {q.max_points:g}  {q.status}: {q.message}")
+    for note in result.notes:
         print(f"  note: {note}")
     return 0
 
@@ -163,8 +176,12 @@ def cmd_execute(args: argparse.Namespace) -> int:
             return _fail("execute", f"{path}: no such file")
         notebook = nbformat.read(path, as_version=4)
         print(f"running {path} ...", flush=True)
-        NotebookClient(notebook, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+        NotebookClient(
+            notebook,
+            timeout=600,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(Path(path).parent)}},
+        ).execute()
         for cell in notebook.cells:
             cell.metadata.pop("execution", None)
         nbformat.write(notebook, path)
@@ -172,10 +189,13 @@ def cmd_execute(args: argparse.Namespace) -> int:
 
 
 def cmd_artifacts(args: argparse.Namespace) -> int:
-    from polysemantic.sweeps import make_artifact
+    from polysemantic.superposition_sweeps import make_artifact
 
-    print("training the full-size sweeps (about 2 minutes on a 2-core CPU, "
-          "4 without a C compiler) ...", flush=True)
+    print(
+        "training the full-size sweeps (about 2 minutes on a 2-core CPU, "
+        "4 without a C compiler) ...",
+        flush=True,
+    )
     path = make_artifact()
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return 0
@@ -183,12 +203,14 @@ def cmd_artifacts(args: argparse.Namespace) -> int:
 
 def cmd_train_lm(args: argparse.Namespace) -> int:
     """Train the tiny language model of chapters 02 and 08 and save its weights."""
-    from polysemantic import tiny_lm
+    from polysemantic.language_model import tiny_lm
 
     out = args.out or tiny_lm.ARTIFACT
     if out.exists() and not args.force:
-        return _fail("train-lm", f"{out} exists: add --force to replace it "
-                     "(or --out PATH to write somewhere else)")
+        return _fail(
+            "train-lm",
+            f"{out} exists: add --force to replace it (or --out PATH to write somewhere else)",
+        )
     if not out.parent.is_dir():
         return _fail("train-lm", f"{out.parent}: no such folder")
     before = tiny_lm.load_lm_and_meta(out)[1]["eval_loss"][-1] if out.exists() else None
@@ -196,8 +218,10 @@ def cmd_train_lm(args: argparse.Namespace) -> int:
     run = tiny_lm.train_lm()
     tiny_lm.save_lm(run, out)
     print(f"wrote {out} ({out.stat().st_size:,} bytes)")
-    print(f"held-out loss: {run.eval_loss[-1]:.3f} bits per byte"
-          + ("" if before is None else f" (the model it replaced: {before:.3f})"))
+    print(
+        f"held-out loss: {run.eval_loss[-1]:.3f} bits per byte"
+        + ("" if before is None else f" (the model it replaced: {before:.3f})")
+    )
     held_out, _ = tiny_lm.evaluation_sample()
     for domain, bits in tiny_lm.loss_per_domain(run.model, held_out).items():
         print(f"  {domain:<10} {bits:.3f} bits per byte")
@@ -210,8 +234,16 @@ def cmd_book(args: argparse.Namespace) -> int:
         return _fail("book", f"no book/_config.yml in {root}")
     jupyter_book = shutil.which("jupyter-book") or str(Path(sys.executable).parent / "jupyter-book")
     command = [
-        jupyter_book, "build", str(root), "--config", str(root / "book" / "_config.yml"),
-        "--toc", str(root / "book" / "_toc.yml"), "-W", "-n", "--keep-going",
+        jupyter_book,
+        "build",
+        str(root),
+        "--config",
+        str(root / "book" / "_config.yml"),
+        "--toc",
+        str(root / "book" / "_toc.yml"),
+        "-W",
+        "-n",
+        "--keep-going",
     ]
     if args.all:
         command.append("--all")
@@ -219,42 +251,73 @@ def cmd_book(args: argparse.Namespace) -> int:
     if completed.returncode != 0:
         return _fail("book", "the build failed; the messages above say where")
     index = (root / "_build" / "html" / "index.html").resolve()
-    print(f"\nThe book is built: {index}\n"
-          f"Open that file in a browser, or serve it with\n"
-          f"    python -m http.server --directory {index.parent} 8000\n"
-          f"and visit http://localhost:8000 (or run `make serve`).")
+    print(
+        f"\nThe book is built: {index}\n"
+        f"Open that file in a browser, or serve it with\n"
+        f"    python -m http.server --directory {index.parent} 8000\n"
+        f"and visit http://localhost:8000 (or run `make serve`)."
+    )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="polysemantic", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="polysemantic",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     exercises = commands.add_parser("exercises", help="regenerate exercises/ from solutions/")
-    exercises.add_argument("--check", action="store_true",
-                           help="write nothing; exit 1 if exercises/ is out of date")
+    exercises.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if exercises/ is out of date"
+    )
     exercises.add_argument("--root", help="the course folder (default: found from here)")
     exercises.set_defaults(run=cmd_exercises)
 
     grade = commands.add_parser("grade", help="grade notebooks: one report, or a gradebook")
-    grade.add_argument("notebooks", type=Path, nargs="*", metavar="SUBMISSION",
-                       help="notebooks, or folders searched for *.ipynb")
-    grade.add_argument("--gradescope", type=Path, metavar="DIR",
-                       help="write a Gradescope autograder bundle into DIR (no submissions)")
-    grade.add_argument("--gradescope-results", type=Path, metavar="JSON",
-                       help="grade one submission into Gradescope's results.json")
-    grade.add_argument("--json", action="store_true",
-                       help="one notebook: print the result as JSON")
-    grade.add_argument("--out", type=Path, metavar="CSV",
-                       help="write a gradebook CSV (and a JSON with every case beside it)")
+    grade.add_argument(
+        "notebooks",
+        type=Path,
+        nargs="*",
+        metavar="SUBMISSION",
+        help="notebooks, or folders searched for *.ipynb",
+    )
+    grade.add_argument(
+        "--gradescope",
+        type=Path,
+        metavar="DIR",
+        help="write a Gradescope autograder bundle into DIR (no submissions)",
+    )
+    grade.add_argument(
+        "--gradescope-results",
+        type=Path,
+        metavar="JSON",
+        help="grade one submission into Gradescope's results.json",
+    )
+    grade.add_argument("--json", action="store_true", help="one notebook: print the result as JSON")
+    grade.add_argument(
+        "--out",
+        type=Path,
+        metavar="CSV",
+        help="write a gradebook CSV (and a JSON with every case beside it)",
+    )
     grade.add_argument("--force", action="store_true", help="replace existing --out files")
-    grade.add_argument("--jobs", type=int, default=None,
-                       help="notebooks graded at once (default: the number of cores)")
-    grade.add_argument("--seed", type=int, default=0,
-                       help="seed of the hidden cases (instructors: pick your own)")
-    grade.add_argument("--timeout", type=float, default=120.0,
-                       help="seconds the notebook's answers may take (default 120)")
+    grade.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="notebooks graded at once (default: the number of cores)",
+    )
+    grade.add_argument(
+        "--seed", type=int, default=0, help="seed of the hidden cases (instructors: pick your own)"
+    )
+    grade.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds the notebook's answers may take (default 120)",
+    )
     grade.set_defaults(run=cmd_grade)
 
     execute = commands.add_parser("execute", help="rerun solution notebooks, storing outputs")
@@ -270,10 +333,15 @@ def main(argv: list[str] | None = None) -> int:
     artifacts = commands.add_parser("artifacts", help="regenerate chapter 06's sweeps")
     artifacts.set_defaults(run=cmd_artifacts)
 
-    train_lm = commands.add_parser("train-lm",
-                                   help="train the tiny language model (chapters 02, 08)")
-    train_lm.add_argument("--out", type=Path, metavar="NPZ",
-                          help="where to write the weights (default: the committed artifact)")
+    train_lm = commands.add_parser(
+        "train-lm", help="train the tiny language model (chapters 02, 08)"
+    )
+    train_lm.add_argument(
+        "--out",
+        type=Path,
+        metavar="NPZ",
+        help="where to write the weights (default: the committed artifact)",
+    )
     train_lm.add_argument("--force", action="store_true", help="replace an existing file")
     train_lm.set_defaults(run=cmd_train_lm)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from polysemantic.corpus import DOMAINS, Corpus
+from polysemantic.language_model.corpus import DOMAINS, Corpus
 
 ActivationAt = Callable[[np.ndarray], np.ndarray]  # byte positions (N,) -> activations (N,)
 

@@ -1,19 +1,31 @@
-"""Grading: questions with cases and named mistakes, `check` in notebooks, and
-`grade_notebook` for whole submissions (see DESIGN.md, "Grading")."""
+"""The grading engine: questions and their cases, `check` in notebooks, and the
+sandboxed grader for whole submissions (see DESIGN.md, "Exercises and grading").
 
-from polysemantic.grading.check import check, needs_answer, run_check, score, score_report
-from polysemantic.grading.grade import grade_notebook
-from polysemantic.grading.notebook import NotebookError
-from polysemantic.grading.question import (
-    Case,
-    Mistake,
-    Question,
-    all_questions,
-    get_question,
-    questions_for_chapter,
+It knows no chapter. The course lists its questions in one place,
+`polysemantic.course`, and hands that bank to the engine. Importing this
+package loads only what a notebook's `check` needs; the grader's process and
+sandbox code (grade, worker, gradebook, gradescope) load when they are used.
+"""
+
+from polysemantic.grading.check import Checker
+from polysemantic.grading.question import Case, Mistake, Question, QuestionBank
+from polysemantic.grading.results import (
+    CaseResult,
+    QuestionResult,
+    Status,
+    SubmissionResult,
+    SubmissionStatus,
 )
 
 __all__ = [
-    "Case", "Mistake", "NotebookError", "Question", "all_questions", "check", "get_question",
-    "grade_notebook", "needs_answer", "questions_for_chapter", "run_check", "score", "score_report",
+    "Case",
+    "CaseResult",
+    "Checker",
+    "Mistake",
+    "Question",
+    "QuestionBank",
+    "QuestionResult",
+    "Status",
+    "SubmissionResult",
+    "SubmissionStatus",
 ]

@@ -1,10 +1,7 @@
 """Grade one notebook: run its answers in a separate process, judge them here.
 
-Returns the grading contract every tool of the course reads:
-
-    {"notebook": str, "chapter": "NN", "status": "graded" | reason,
-     "questions": {id: {"points", "max_points", "status", "message"}},
-     "total": float, "max_total": float}
+Returns a `SubmissionResult` (results.py), whose JSON is the grading contract
+every tool of the course reads.
 """
 
 from __future__ import annotations
@@ -15,14 +12,22 @@ import signal
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from polysemantic.grading.judge import CaseResult, Outcome, award, judge, summarize
+from polysemantic.grading.judge import Outcome, award, judge, summarize
 from polysemantic.grading.notebook import NotebookError, Submission, read_submission
-from polysemantic.grading.question import Question, questions_for_chapter
+from polysemantic.grading.question import Question, QuestionBank
+from polysemantic.grading.results import (
+    CaseResult,
+    QuestionResult,
+    Status,
+    SubmissionResult,
+    SubmissionStatus,
+)
 
 DEFAULT_TIMEOUT = 120.0  # seconds for one notebook's answers, all cases included
 DEFAULT_MEMORY = 4 * 1024**3  # bytes of address space beyond the interpreter's start
@@ -59,8 +64,7 @@ def _others_can_run_python() -> bool:
     return True
 
 
-def _limit_resources(cpu_seconds: int, memory_bytes: int, nproc: int,
-                     drop_to: int | None) -> None:
+def _limit_resources(cpu_seconds: int, memory_bytes: int, nproc: int, drop_to: int | None) -> None:
     """Runs in the child before it starts: its own session, hard limits, and, when the
     grader is root and Python is readable by others, the unprivileged user `nobody`
     (it then cannot touch the grader's files, and the process limit applies: root
@@ -94,8 +98,18 @@ def _clean_env(scratch: str) -> dict[str, str]:
     return env
 
 
-def run_worker(job: dict[str, Any], timeout: float, memory_bytes: int) -> dict[str, Any]:
-    """Run the worker on `job` in a scratch folder; its JSON answer, or {'crash': reason}."""
+@dataclass(frozen=True)
+class WorkerFailure:
+    """The worker gave no answer: it ran out of time, or the submission ended it."""
+
+    status: SubmissionStatus
+    detail: str
+
+
+def run_worker(
+    job: dict[str, Any], timeout: float, memory_bytes: int
+) -> dict[str, Any] | WorkerFailure:
+    """Run the worker on `job` in a scratch folder: its JSON answer, or why there is none."""
     with tempfile.TemporaryDirectory(prefix="polysemantic-grade-") as scratch:
         job_path, result_path = Path(scratch, "job.json"), Path(scratch, "result.json")
         job_path.write_text(json.dumps(job), encoding="utf-8")
@@ -118,7 +132,9 @@ def run_worker(job: dict[str, Any], timeout: float, memory_bytes: int) -> dict[s
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            return {"crash": f"timeout: the answers took longer than {timeout:g} s"}
+            return WorkerFailure(
+                SubmissionStatus.TIMEOUT, f"the answers took longer than {timeout:g} s"
+            )
         finally:
             try:  # whatever the submission left running in its session goes too
                 os.killpg(process.pid, signal.SIGKILL)
@@ -128,11 +144,18 @@ def run_worker(job: dict[str, Any], timeout: float, memory_bytes: int) -> dict[s
             why = f"signal {-code}" if code < 0 else f"exit code {code}"
             if code == -signal.SIGKILL or code == -signal.SIGXCPU:
                 why += ": a time or memory limit was hit"
-            return {"crash": f"crash: the notebook's code ended the grading process ({why})"}
+            return WorkerFailure(
+                SubmissionStatus.CRASH, f"the notebook's code ended the grading process ({why})"
+            )
         try:
-            return json.loads(result_path.read_text(encoding="utf-8"))
+            answer = json.loads(result_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
-            return {"crash": "crash: the grading process wrote an unreadable result"}
+            answer = None
+        if not isinstance(answer, dict):
+            return WorkerFailure(
+                SubmissionStatus.CRASH, "the grading process wrote an unreadable result"
+            )
+        return answer
 
 
 def _outcome(raw: Any) -> Outcome:
@@ -150,8 +173,8 @@ def _outcome(raw: Any) -> Outcome:
 
 
 def _message(results: list[CaseResult]) -> str:
-    failing = [r for r in results if r.status != "passed"]
-    if all(r.status == "not attempted" for r in results):
+    failing = [r for r in results if r.status != Status.PASSED]
+    if all(r.status == Status.NOT_ATTEMPTED for r in results):
         return "the function still raises NotImplementedError"
     if not failing:
         return f"all {len(results)} cases pass"
@@ -161,12 +184,13 @@ def _message(results: list[CaseResult]) -> str:
     return text + (f". Hint: {first.hint}" if first.hint else "")
 
 
-def _judge_question(question: Question, answer: Any, seed: int | None) -> dict:
+def _judge_question(question: Question, answer: Any, seed: int | None) -> QuestionResult:
     if not isinstance(answer, dict):
         answer = {}
     if "missing" in answer:
-        return {"points": 0.0, "max_points": question.points, "status": "missing",
-                "message": str(answer["missing"]), "cases": []}
+        return QuestionResult(
+            question.id, 0.0, question.points, Status.MISSING, str(answer["missing"])
+        )
     cases = question.public_cases() + (question.hidden_cases(seed) if seed is not None else [])
     raw = answer.get("outcomes", [])
     if not isinstance(raw, list):
@@ -175,63 +199,75 @@ def _judge_question(question: Question, answer: Any, seed: int | None) -> dict:
         judge(question, case, _outcome(raw[i] if i < len(raw) else None))
         for i, case in enumerate(cases)
     ]
-    return {
-        "points": award(question, results),
-        "max_points": question.points,
-        "status": summarize(results),
-        "message": _message(results),
-        "cases": [{"name": r.name, "hidden": r.hidden, "status": r.status,
-                   "message": r.message, "hint": r.hint} for r in results],
-    }
+    return QuestionResult(
+        question.id,
+        award(question, results),
+        question.points,
+        summarize(results),
+        _message(results),
+        results,
+    )
 
 
 def grade_notebook(
     path: Path | str,
+    bank: QuestionBank,
     *,
     hidden_seed: int | None = 0,
     timeout: float = DEFAULT_TIMEOUT,
     memory_bytes: int = DEFAULT_MEMORY,
-) -> dict[str, Any]:
+) -> SubmissionResult:
     """Grade one notebook. Raises NotebookError when the file cannot be graded at all."""
-    return grade_submission(read_submission(Path(path)), hidden_seed=hidden_seed,
-                            timeout=timeout, memory_bytes=memory_bytes)
+    return grade_submission(
+        read_submission(Path(path), bank.chapters()),
+        bank,
+        hidden_seed=hidden_seed,
+        timeout=timeout,
+        memory_bytes=memory_bytes,
+    )
 
 
 def grade_submission(
     submission: Submission,
+    bank: QuestionBank,
     *,
     hidden_seed: int | None = 0,
     timeout: float = DEFAULT_TIMEOUT,
     memory_bytes: int = DEFAULT_MEMORY,
-) -> dict[str, Any]:
+) -> SubmissionResult:
     """Grade a notebook already read into memory (see notebook.read_submission)."""
     path = submission.path
-    questions = questions_for_chapter(submission.chapter)
+    questions = bank.for_chapter(submission.chapter)
     if not questions:
         raise NotebookError(f"{path}: chapter {submission.chapter} has no graded questions")
     job = {
+        "bank": bank.import_path,
         "code": submission.code,
         "questions": [q.id for q in questions],
         "hidden_seed": hidden_seed,
     }
     answer = run_worker(job, timeout, memory_bytes)
-    graded: dict[str, dict] = {}
+    graded: dict[str, QuestionResult] = {}
     for q in questions:
-        if "crash" in answer:
-            graded[q.id] = {"points": 0.0, "max_points": q.points, "status": "error",
-                            "message": answer["crash"], "cases": []}
+        if isinstance(answer, WorkerFailure):
+            graded[q.id] = QuestionResult(
+                q.id, 0.0, q.points, Status.ERROR, f"{answer.status}: {answer.detail}"
+            )
         else:
             answers = answer.get("answers")
             answers = answers if isinstance(answers, dict) else {}
             graded[q.id] = _judge_question(q, answers.get(q.id, {}), hidden_seed)
-    worker_notes = answer.get("notes", [])
+    worker_notes = [] if isinstance(answer, WorkerFailure) else answer.get("notes", [])
+    worker_notes = worker_notes if isinstance(worker_notes, list) else []
     notes = list(submission.notes) + [str(n) for n in worker_notes if isinstance(n, str)][:20]
-    return {
-        "notebook": str(path),
-        "chapter": submission.chapter,
-        "status": answer.get("crash", "graded"),
-        "notes": notes,
-        "questions": graded,
-        "total": round(sum(g["points"] for g in graded.values()), 2),
-        "max_total": sum(q.points for q in questions),
-    }
+    failure = answer if isinstance(answer, WorkerFailure) else None
+    return SubmissionResult(
+        notebook=str(path),
+        chapter=submission.chapter,
+        status=failure.status if failure else SubmissionStatus.GRADED,
+        detail=failure.detail if failure else None,
+        notes=notes,
+        questions=graded,
+        total=round(sum(g.points for g in graded.values()), 2),
+        max_total=sum(q.points for q in questions),
+    )

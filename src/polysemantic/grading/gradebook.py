@@ -18,11 +18,11 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from polysemantic.grading.grade import DEFAULT_TIMEOUT, grade_submission
 from polysemantic.grading.notebook import NotebookError, Submission, read_submission
-from polysemantic.grading.question import all_questions
+from polysemantic.grading.question import QuestionBank
+from polysemantic.grading.results import SubmissionResult, SubmissionStatus, not_graded
 
 _CHAPTER_STEM = re.compile(r"(?<![A-Za-z0-9])\d\d(_[a-z]+(?:_[a-z]+)*)?(?![A-Za-z0-9])")
 
@@ -39,8 +39,7 @@ def collect(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*.ipynb")
-                            if ".ipynb_checkpoints" not in p.parts)
+            found += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
         else:
             found.append(path)
     return found
@@ -53,77 +52,80 @@ def student_id(path: Path) -> str:
     return name or path.stem
 
 
-def _unreadable(path: Path, reason: str, status: str) -> dict[str, Any]:
-    return {"notebook": str(path), "chapter": None, "status": status, "notes": [reason],
-            "questions": {}, "total": 0.0, "max_total": 0.0}
-
-
-def _read(path: Path) -> Submission | dict[str, Any]:
+def _read(path: Path, bank: QuestionBank) -> Submission | SubmissionResult:
     try:
-        return read_submission(path)
+        return read_submission(path, bank.chapters())
     except NotebookError as error:
-        return _unreadable(path, str(error), "unreadable")
+        return not_graded(str(path), SubmissionStatus.UNREADABLE, str(error))
 
 
-def _grade(item: Submission | dict[str, Any], seed: int | None,
-           timeout: float) -> dict[str, Any]:
-    if isinstance(item, dict):  # could not be read: already a row
+def _grade(
+    item: Submission | SubmissionResult, bank: QuestionBank, seed: int | None, timeout: float
+) -> SubmissionResult:
+    if isinstance(item, SubmissionResult):  # could not be read: already a row
         return item
     try:
-        return grade_submission(item, hidden_seed=seed, timeout=timeout)
+        return grade_submission(item, bank, hidden_seed=seed, timeout=timeout)
     except Exception as error:  # a grader bug must not cost the other rows
-        return _unreadable(item.path, f"grader error: {type(error).__name__}: {error}", "error")
+        return not_graded(
+            str(item.path), SubmissionStatus.ERROR, f"grader error: {type(error).__name__}: {error}"
+        )
 
 
-def grade_one_path(path: Path, *, seed: int | None = 0,
-                   timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+def grade_one_path(
+    path: Path, bank: QuestionBank, *, seed: int | None = 0, timeout: float = DEFAULT_TIMEOUT
+) -> SubmissionResult:
     """One notebook, always a result: unreadable files become a 0 with the reason."""
-    return _grade(_read(path), seed, timeout)
+    return _grade(_read(path, bank), bank, seed, timeout)
 
 
-def grade_many(paths: list[Path], *, jobs: int | None = None, seed: int | None = 0,
-               timeout: float = DEFAULT_TIMEOUT) -> list[dict[str, Any]]:
+def grade_many(
+    paths: list[Path],
+    bank: QuestionBank,
+    *,
+    jobs: int | None = None,
+    seed: int | None = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[SubmissionResult]:
     """Grade every notebook, `jobs` at a time (default: the number of cores).
 
     Every notebook is read into memory first, so a submission that deletes or
     rewrites files while it runs cannot change what the others submitted.
     """
-    items = [_read(path) for path in paths]
+    items = [_read(path, bank) for path in paths]
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        return list(pool.map(lambda item: _grade(item, seed, timeout), items))
+        return list(pool.map(lambda item: _grade(item, bank, seed, timeout), items))
 
 
-def row_status(result: dict[str, Any]) -> str:
-    """'graded', 'timeout', 'crash', 'unreadable' or 'error' (the word before any ':')."""
-    return str(result["status"]).split(":", 1)[0]
-
-
-def _reason(result: dict[str, Any]) -> str:
-    if result["status"] == "graded":
-        lost = [f"{qid}: {q['status']}" for qid, q in result["questions"].items()
-                if q["points"] < q["max_points"]]
-        return "; ".join(result["notes"] + lost)
-    if row_status(result) in ("timeout", "crash"):  # the status holds the explanation
-        return "; ".join([str(result["status"])] + result["notes"][:1])
-    return "; ".join(result["notes"])
+def _reason(result: SubmissionResult) -> str:
+    if result.status == SubmissionStatus.GRADED:
+        lost = [
+            f"{qid}: {q.status}" for qid, q in result.questions.items() if q.points < q.max_points
+        ]
+        return "; ".join(result.notes + lost)
+    if result.status in (SubmissionStatus.TIMEOUT, SubmissionStatus.CRASH):
+        return "; ".join([result.status_line] + result.notes[:1])
+    return "; ".join(result.notes)
 
 
 def check_outputs_free(csv_path: Path) -> None:
     """Refuse to replace an existing gradebook (the CSV or the JSON beside it)."""
     for existing in (csv_path, csv_path.with_suffix(".json")):
         if existing.exists():
-            raise GradebookError(f"{existing} already exists: choose another --out, "
-                                 "or pass --force to replace it")
+            raise GradebookError(
+                f"{existing} already exists: choose another --out, or pass --force to replace it"
+            )
 
 
-def write_gradebook(results: list[dict[str, Any]], csv_path: Path, *,
-                    force: bool = False) -> Path:
+def write_gradebook(
+    results: list[SubmissionResult], csv_path: Path, bank: QuestionBank, *, force: bool = False
+) -> Path:
     """Write the CSV and, beside it, the JSON with every case. Returns the JSON's path."""
     if not force:
         check_outputs_free(csv_path)
     json_path = csv_path.with_suffix(".json")
-    chapters = {r["chapter"] for r in results if r["chapter"]}
-    questions = [q for q in all_questions() if q.chapter in chapters]
+    chapters = {r.chapter for r in results if r.chapter}
+    questions = [q for q in bank.all() if q.chapter in chapters]
     questions.sort(key=lambda q: q.chapter)  # stable: declaration order within a chapter
     ids = [q.id for q in questions]
     header = ["file", "student", *ids, "total", "max", "percent", "status", "reason"]
@@ -132,17 +134,29 @@ def write_gradebook(results: list[dict[str, Any]], csv_path: Path, *,
     with open(csv_path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(header)
-        writer.writerow(["(maximum)", "", *[q.points for q in questions], possible, possible,
-                         100, "", ""])
+        writer.writerow(
+            ["(maximum)", "", *[q.points for q in questions], possible, possible, 100, "", ""]
+        )
         for r in results:
-            blank = 0.0 if r["chapter"] is None and len(chapters) == 1 else ""
-            points = [r["questions"].get(i, {}).get("points", blank) for i in ids]
-            maximum = r["max_total"] or (possible if isinstance(possible, (int, float)) else 0)
-            percent = round(100 * r["total"] / maximum, 1) if maximum else 0.0
-            writer.writerow([r["notebook"], student_id(Path(r["notebook"])), *points,
-                             r["total"], maximum, percent, row_status(r), _reason(r)])
-    payload = {"questions": {q.id: q.points for q in questions},
-               "submissions": [{**r, "student": student_id(Path(r["notebook"]))}
-                               for r in results]}
+            blank = 0.0 if r.chapter is None and len(chapters) == 1 else ""
+            points = [r.questions[i].points if i in r.questions else blank for i in ids]
+            maximum = r.max_total or (possible if isinstance(possible, (int, float)) else 0)
+            percent = round(100 * r.total / maximum, 1) if maximum else 0.0
+            writer.writerow(
+                [
+                    r.notebook,
+                    student_id(Path(r.notebook)),
+                    *points,
+                    r.total,
+                    maximum,
+                    percent,
+                    r.status.value,
+                    _reason(r),
+                ]
+            )
+    payload = {
+        "questions": {q.id: q.points for q in questions},
+        "submissions": [{**r.to_json(), "student": student_id(Path(r.notebook))} for r in results],
+    }
     json_path.write_text(json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8")
     return json_path

@@ -16,6 +16,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from polysemantic.grading.results import Status, SubmissionResult, SubmissionStatus
+
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
 SETUP_SH = """#!/usr/bin/env bash
@@ -40,30 +42,43 @@ submission="$(find "$ROOT/submission" -name '*.ipynb' -not -path '*/.ipynb_check
 """
 
 
-def results_json(result: dict[str, Any]) -> dict[str, Any]:
+def results_json(result: SubmissionResult) -> dict[str, Any]:
     """Gradescope's results.json for one graded (or unreadable) notebook."""
     tests = []
-    for number, (qid, q) in enumerate(result["questions"].items(), start=1):
-        public = [c for c in q.get("cases", []) if not c["hidden"]]
-        hidden = [c for c in q.get("cases", []) if c["hidden"]]
-        lines = [f"{'✓' if c['status'] == 'passed' else '✗'} {c['name']}: {c['message']}"
-                 + (f" Hint: {c['hint']}" if c.get("hint") else "") for c in public]
+    for number, (qid, q) in enumerate(result.questions.items(), start=1):
+        public = [c for c in q.cases if not c.hidden]
+        hidden = [c for c in q.cases if c.hidden]
+        lines = [
+            f"{'✓' if c.status == Status.PASSED else '✗'} {c.name}: {c.message}"
+            + (f" Hint: {c.hint}" if c.hint else "")
+            for c in public
+        ]
         if hidden:
-            passed = sum(c["status"] == "passed" for c in hidden)
+            passed = sum(c.status == Status.PASSED for c in hidden)
             lines.append(f"hidden cases: {passed} of {len(hidden)} pass")
         if not lines:
-            lines.append(q["message"])
-        tests.append({
-            "name": qid, "number": str(number), "score": q["points"],
-            "max_score": q["max_points"],
-            "status": "passed" if q["points"] >= q["max_points"] else "failed",
-            "output": "\n".join(lines), "visibility": "visible",
-        })
-    notes = list(result.get("notes", []))
-    if result["status"] != "graded":
-        notes.insert(0, str(result["status"]))
-    return {"score": result["total"], "output": "\n".join(notes) or "graded",
-            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+            lines.append(q.message)
+        tests.append(
+            {
+                "name": qid,
+                "number": str(number),
+                "score": q.points,
+                "max_score": q.max_points,
+                "status": "passed" if q.points >= q.max_points else "failed",
+                "output": "\n".join(lines),
+                "visibility": "visible",
+            }
+        )
+    notes = list(result.notes)
+    if result.status != SubmissionStatus.GRADED:
+        notes.insert(0, result.status_line)
+    return {
+        "score": result.total,
+        "output": "\n".join(notes) or "graded",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
 
 
 def write_bundle(folder: Path, course_root: Path) -> Path:
@@ -75,8 +90,11 @@ def write_bundle(folder: Path, course_root: Path) -> Path:
     course.mkdir(parents=True)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(course_root / name, course / name)
-    shutil.copytree(course_root / "src", course / "src",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copytree(
+        course_root / "src",
+        course / "src",
+        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+    )
     for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
         path = folder / name
         path.write_text(text, encoding="utf-8")

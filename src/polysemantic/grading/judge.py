@@ -18,8 +18,7 @@ import numpy as np
 
 from polysemantic.grading.compare import NotAnArray, compare, to_array
 from polysemantic.grading.question import Case, Question
-
-PASSED, FAILED, ERROR, NOT_ATTEMPTED = "passed", "failed", "error", "not attempted"
+from polysemantic.grading.results import CaseResult, Status
 
 
 @dataclass(frozen=True)
@@ -29,15 +28,6 @@ class Outcome:
     value: np.ndarray | None = None
     error: str | None = None
     not_attempted: bool = False
-
-
-@dataclass(frozen=True)
-class CaseResult:
-    name: str
-    hidden: bool
-    status: str
-    message: str
-    hint: str | None = None
 
 
 def run_answer(answer: Callable[..., Any], case: Case) -> Outcome:
@@ -69,15 +59,15 @@ def _matching_mistake(question: Question, case: Case, got: np.ndarray) -> str | 
 def judge(question: Question, case: Case, outcome: Outcome) -> CaseResult:
     """Compare an outcome with the reference's output on the same case."""
     if outcome.not_attempted:
-        return CaseResult(case.name, case.hidden, NOT_ATTEMPTED, "not attempted yet")
+        return CaseResult(case.name, case.hidden, Status.NOT_ATTEMPTED, "not attempted yet")
     if outcome.error is not None or outcome.value is None:
-        return CaseResult(case.name, case.hidden, ERROR, outcome.error or "no answer")
+        return CaseResult(case.name, case.hidden, Status.ERROR, outcome.error or "no answer")
     expected = to_array(question.reference(**copy.deepcopy(case.inputs)))
     comparison = compare(outcome.value, expected, question.atol, question.rtol)
     if comparison.ok:
-        return CaseResult(case.name, case.hidden, PASSED, comparison.message)
+        return CaseResult(case.name, case.hidden, Status.PASSED, comparison.message)
     hint = _matching_mistake(question, case, outcome.value)
-    return CaseResult(case.name, case.hidden, FAILED, comparison.message, hint)
+    return CaseResult(case.name, case.hidden, Status.FAILED, comparison.message, hint)
 
 
 def award(question: Question, results: list[CaseResult]) -> float:
@@ -92,18 +82,18 @@ def award(question: Question, results: list[CaseResult]) -> float:
         shares = [(public, 1.0 - question.hidden_share), (hidden, question.hidden_share)]
     points = 0.0
     for group, share in shares:
-        passed = sum(r.status == PASSED for r in group)
+        passed = sum(r.status == Status.PASSED for r in group)
         points += question.points * share * passed / len(group)
     return round(points, 2)
 
 
-def summarize(results: list[CaseResult]) -> str:
+def summarize(results: list[CaseResult]) -> Status:
     """One status for a question from its cases' statuses."""
     statuses = {r.status for r in results}
-    if statuses == {PASSED}:
-        return PASSED
-    if statuses == {NOT_ATTEMPTED}:
-        return NOT_ATTEMPTED
-    if PASSED in statuses:
-        return "partial"
-    return ERROR if statuses <= {ERROR, NOT_ATTEMPTED} else FAILED
+    if statuses == {Status.PASSED}:
+        return Status.PASSED
+    if statuses == {Status.NOT_ATTEMPTED}:
+        return Status.NOT_ATTEMPTED
+    if Status.PASSED in statuses:
+        return Status.PARTIAL
+    return Status.ERROR if statuses <= {Status.ERROR, Status.NOT_ATTEMPTED} else Status.FAILED

@@ -1,14 +1,15 @@
 """What a graded question is: an id, points, cases, a reference, and named mistakes.
 
-A question is declared in the library module that holds its reference
-implementation (for example `polysemantic.monosemanticity`), so the check sits
-beside the code it compares against. The learner writes a function with the
+A chapter's questions are declared as data in `polysemantic.questions.<stem>`,
+beside (not inside) the reference implementation they compare against, and the
+course lists them all in `polysemantic.course`. The learner writes a function with the
 same signature; a case calls both on the same inputs and compares the outputs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,40 +65,48 @@ class Question:
         return self.id.split(".", 1)[0]
 
 
-_REGISTRY: dict[str, Question] = {}
+class QuestionBank:
+    """A course's questions, in the order they were listed.
+
+    The engine knows no chapter: the course lists its questions in one place
+    (`polysemantic.course`) and hands the bank to `check`, the grader and the
+    worker. `import_path` ("module:NAME") is how the grader's worker process
+    finds the same bank.
+    """
+
+    def __init__(self, questions: Iterable[Question], import_path: str):
+        self.import_path = import_path
+        self._by_id: dict[str, Question] = {}
+        for question in questions:
+            chapter, _, name = question.id.partition(".")
+            if not (len(chapter) == 2 and chapter.isdigit() and name):
+                raise ValueError(f"question id {question.id!r} is not of the form 'NN.name'")
+            if question.id in self._by_id:
+                raise ValueError(f"question {question.id!r} is listed twice")
+            self._by_id[question.id] = question
+
+    def get(self, question_id: str) -> Question:
+        try:
+            return self._by_id[question_id]
+        except KeyError:
+            known = ", ".join(sorted(self._by_id)) or "none"
+            raise KeyError(f"no question {question_id!r}; known questions: {known}") from None
+
+    def for_chapter(self, chapter: str) -> list[Question]:
+        """The chapter's questions in the order they were listed."""
+        return [q for q in self._by_id.values() if q.chapter == chapter]
+
+    def all(self) -> list[Question]:
+        return list(self._by_id.values())
+
+    def chapters(self) -> set[str]:
+        return {q.chapter for q in self._by_id.values()}
 
 
-def register(question: Question) -> Question:
-    """Add a question to the course's registry (ids are unique)."""
-    if question.id in _REGISTRY and _REGISTRY[question.id] is not question:
-        raise ValueError(f"question {question.id!r} is registered twice")
-    chapter, _, name = question.id.partition(".")
-    if not (len(chapter) == 2 and chapter.isdigit() and name):
-        raise ValueError(f"question id {question.id!r} is not of the form 'NN.name'")
-    _REGISTRY[question.id] = question
-    return question
-
-
-def _load_chapters() -> None:
-    """Import every chapter module so that its questions are registered."""
-    from polysemantic import chapters  # noqa: F401
-
-
-def get_question(question_id: str) -> Question:
-    _load_chapters()
-    try:
-        return _REGISTRY[question_id]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY)) or "none"
-        raise KeyError(f"no question {question_id!r}; known questions: {known}") from None
-
-
-def questions_for_chapter(chapter: str) -> list[Question]:
-    """The chapter's questions in the order they were declared."""
-    _load_chapters()
-    return [q for q in _REGISTRY.values() if q.chapter == chapter]
-
-
-def all_questions() -> list[Question]:
-    _load_chapters()
-    return list(_REGISTRY.values())
+def load_bank(import_path: str) -> QuestionBank:
+    """The bank named by "module:NAME" (what the worker process is told)."""
+    module_name, _, name = import_path.partition(":")
+    bank = getattr(importlib.import_module(module_name), name)
+    if not isinstance(bank, QuestionBank):
+        raise TypeError(f"{import_path} is not a QuestionBank")
+    return bank

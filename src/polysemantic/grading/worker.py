@@ -2,7 +2,8 @@
 
     python -m polysemantic.grading.worker JOB.json RESULT.json
 
-JOB holds the submission's definitions, the question ids and the hidden seed.
+JOB holds where the question bank is ("module:NAME"), the submission's
+definitions, the question ids and the hidden seed.
 The worker builds every case's inputs, replaces the library's reference
 implementations with traps (calling them earns nothing), runs the submission's
 definitions, calls each answer on each case, and writes plain JSON: arrays as
@@ -22,7 +23,7 @@ import sys
 from typing import Any
 
 from polysemantic.grading.judge import Outcome, run_answer
-from polysemantic.grading.question import Case, Question, get_question
+from polysemantic.grading.question import Case, Question, load_bank
 
 
 class ReferenceUsed(RuntimeError):
@@ -84,9 +85,28 @@ def _block_process_creation() -> None:
     the process limit and the process-group kill in the grader back this up)."""
     import subprocess
 
-    for name in ("fork", "forkpty", "system", "popen", "posix_spawn", "posix_spawnp",
-                 "execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp",
-                 "execlpe", "spawnv", "spawnve", "spawnvp", "spawnvpe", "spawnl", "spawnle"):
+    for name in (
+        "fork",
+        "forkpty",
+        "system",
+        "popen",
+        "posix_spawn",
+        "posix_spawnp",
+        "execv",
+        "execve",
+        "execvp",
+        "execvpe",
+        "execl",
+        "execle",
+        "execlp",
+        "execlpe",
+        "spawnv",
+        "spawnve",
+        "spawnvp",
+        "spawnvpe",
+        "spawnl",
+        "spawnle",
+    ):
         if hasattr(os, name):
             setattr(os, name, _refuse)
     subprocess.Popen = _refuse  # type: ignore[misc, assignment]
@@ -110,7 +130,8 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
 
 
 def run(job: dict[str, Any]) -> dict[str, Any]:
-    questions = [get_question(qid) for qid in job["questions"]]
+    bank = load_bank(job["bank"])
+    questions = [bank.get(qid) for qid in job["questions"]]
     seed = job.get("hidden_seed")
     cases: dict[str, list[Case]] = {
         q.id: q.public_cases() + (q.hidden_cases(seed) if seed is not None else [])

@@ -2,7 +2,7 @@
 
 import torch
 
-from polysemantic.sparse_autoencoder import (
+from polysemantic.sparse_autoencoders import (
     SAEConfig,
     SparseAutoencoder,
     _resample_dead,

@@ -32,8 +32,10 @@ def figure_html(spec: dict[str, Any]) -> str:
     meta = spec.get("layout", {}).get("meta", {})
     caption = meta.get("caption", "") if isinstance(meta, dict) else ""
     payload = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
-    return (f'<div class="{_MARKER}" role="img" aria-label="{html.escape(caption)}">'
-            f'<script type="application/json">{payload}</script></div>')
+    return (
+        f'<div class="{_MARKER}" role="img" aria-label="{html.escape(caption)}">'
+        f'<script type="application/json">{payload}</script></div>'
+    )
 
 
 class PlotlyMimeRenderer:
@@ -77,8 +79,12 @@ def _copy_assets(app: Any, exception: Exception | None) -> None:
         shutil.copy2(source / "tex-chtml.js", target)
         for part in ("output/chtml", "input/tex/extensions", "ui", "a11y", "adaptors"):
             if (source / part).exists():
-                shutil.copytree(source / part, target / part, dirs_exist_ok=True,
-                                ignore=shutil.ignore_patterns("sre*", "*speech*"))
+                shutil.copytree(
+                    source / part,
+                    target / part,
+                    dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("sre*", "*speech*"),
+                )
 
 
 def _page_scripts(app: Any, pagename: str, templatename: str, context: dict, doctree: Any):
@@ -92,13 +98,15 @@ def _page_scripts(app: Any, pagename: str, templatename: str, context: dict, doc
     # first visit it then logs "Got invalid theme mode" as a console error.
     context.setdefault("default_mode", "auto")
     context["script_files"] = [
-        script for script in context.get("script_files", [])
+        script
+        for script in context.get("script_files", [])
         if "thebe" not in str(script)
         and "thebe" not in str(getattr(script, "attributes", {}).get("body", ""))
     ]
     if context.get("page_source_suffix") != ".ipynb":
         context["header_buttons"] = [
-            button for button in context.get("header_buttons", [])
+            button
+            for button in context.get("header_buttons", [])
             if button.get("label") != "launch-buttons"
         ]
     if _MARKER in context.get("body", ""):

@@ -23,8 +23,8 @@ from polysemantic.superposition import (
     classify_extra_feature,
     dimensions_per_feature,
     feature_dimensionality,
-    train_toy_model,
 )
+from polysemantic.toy_training import train_toy_model
 
 ARTIFACT = Path(__file__).parent / "artifacts" / "superposition.npz"
 
@@ -32,13 +32,19 @@ ARTIFACT = Path(__file__).parent / "artifacts" / "superposition.npz"
 @dataclass
 class PhaseDiagram:
     importances: np.ndarray  # (n_importance,) relative importance of the extra feature
-    densities: np.ndarray    # (n_density,) feature density 1 - S, shared by all features
-    phases: np.ndarray       # (n_seeds, n_importance, n_density) codes, see PHASE_NAMES
+    densities: np.ndarray  # (n_density,) feature density 1 - S, shared by all features
+    phases: np.ndarray  # (n_seeds, n_importance, n_density) codes, see PHASE_NAMES
 
 
-def phase_diagram_weights(n_features: int, importances: np.ndarray, densities: np.ndarray,
-                          n_seeds: int = 1, n_steps: int = 5000, lr: float = 1e-3,
-                          seed: int = 0) -> torch.Tensor:
+def phase_diagram_weights(
+    n_features: int,
+    importances: np.ndarray,
+    densities: np.ndarray,
+    n_seeds: int = 1,
+    n_steps: int = 5000,
+    lr: float = 1e-3,
+    seed: int = 0,
+) -> torch.Tensor:
     """Train one model per (seed, importance, density) cell, all in one run.
 
     Features 0..n-2 have importance 1; the last, the extra feature, has the
@@ -51,10 +57,17 @@ def phase_diagram_weights(n_features: int, importances: np.ndarray, densities: n
     importance = torch.ones(n_seeds, r, d, n_features)
     importance[..., -1] = torch.as_tensor(importances, dtype=torch.float32).view(1, r, 1)
     density = torch.as_tensor(densities, dtype=torch.float32).view(1, 1, d).expand(n_seeds, r, d)
-    cfg = ToyModelConfig(n_features=n_features, n_hidden=n_features - 1,
-                         n_instances=n_instances, n_steps=n_steps, lr=lr, seed=seed)
-    model, _ = train_toy_model(cfg, importance.reshape(n_instances, n_features),
-                               density.reshape(n_instances))
+    cfg = ToyModelConfig(
+        n_features=n_features,
+        n_hidden=n_features - 1,
+        n_instances=n_instances,
+        n_steps=n_steps,
+        lr=lr,
+        seed=seed,
+    )
+    model, _ = train_toy_model(
+        cfg, importance.reshape(n_instances, n_features), density.reshape(n_instances)
+    )
     return model.W.detach()
 
 
@@ -64,9 +77,15 @@ def majority_phase(phases: np.ndarray) -> np.ndarray:
     return counts.argmax(0)
 
 
-def phase_diagram(n_features: int, importances: np.ndarray, densities: np.ndarray,
-                  n_seeds: int = 1, n_steps: int = 5000, lr: float = 1e-3,
-                  seed: int = 0) -> PhaseDiagram:
+def phase_diagram(
+    n_features: int,
+    importances: np.ndarray,
+    densities: np.ndarray,
+    n_seeds: int = 1,
+    n_steps: int = 5000,
+    lr: float = 1e-3,
+    seed: int = 0,
+) -> PhaseDiagram:
     """Train every cell (see phase_diagram_weights) and classify its extra feature."""
     W = phase_diagram_weights(n_features, importances, densities, n_seeds, n_steps, lr, seed)
     phases = classify_extra_feature(W).view(n_seeds, len(importances), len(densities))
@@ -75,27 +94,39 @@ def phase_diagram(n_features: int, importances: np.ndarray, densities: np.ndarra
 
 @dataclass
 class DimensionalitySweep:
-    densities: np.ndarray       # (n_levels,) feature density 1 - S
+    densities: np.ndarray  # (n_levels,) feature density 1 - S
     dimensionality: np.ndarray  # (n_levels, n_features) D_i of every feature
-    per_feature: np.ndarray     # (n_levels,) D* = m / ||W||_F²
+    per_feature: np.ndarray  # (n_levels,) D* = m / ||W||_F²
 
 
-def dimensionality_sweep(n_features: int, n_hidden: int, densities: np.ndarray,
-                         n_steps: int = 10_000, lr: float = 1e-3,
-                         seed: int = 0) -> DimensionalitySweep:
+def dimensionality_sweep(
+    n_features: int,
+    n_hidden: int,
+    densities: np.ndarray,
+    n_steps: int = 10_000,
+    lr: float = 1e-3,
+    seed: int = 0,
+) -> DimensionalitySweep:
     """One model per density, all features equally important (the paper's §7 setting)."""
-    cfg = ToyModelConfig(n_features=n_features, n_hidden=n_hidden,
-                         n_instances=len(densities), n_steps=n_steps, lr=lr, seed=seed)
+    cfg = ToyModelConfig(
+        n_features=n_features,
+        n_hidden=n_hidden,
+        n_instances=len(densities),
+        n_steps=n_steps,
+        lr=lr,
+        seed=seed,
+    )
     model, _ = train_toy_model(cfg, 1.0, torch.as_tensor(densities, dtype=torch.float32))
-    W = model.W.detach()                                       # (levels, m, n)
-    return DimensionalitySweep(np.asarray(densities), feature_dimensionality(W).numpy(),
-                               dimensions_per_feature(W).numpy())
+    W = model.W.detach()  # (levels, m, n)
+    return DimensionalitySweep(
+        np.asarray(densities), feature_dimensionality(W).numpy(), dimensions_per_feature(W).numpy()
+    )
 
 
 def make_artifact(path: Path = ARTIFACT) -> Path:
-    """Regenerate the full-size results the chapter shows (issue 3's sizes)."""
-    importances = np.logspace(-1, 1, 20)      # 0.1 .. 10
-    densities = np.logspace(-2, 0, 20)        # 0.01 .. 1
+    """Regenerate the full-size results chapter 06 shows (benchmarks/train_speed.py times them)."""
+    importances = np.logspace(-1, 1, 20)  # 0.1 .. 10
+    densities = np.logspace(-2, 0, 20)  # 0.01 .. 1
     arrays = {}
     for n in (2, 3):
         diagram = phase_diagram(n, importances, densities, n_seeds=3, n_steps=5000)

@@ -26,10 +26,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from polysemantic.corpus import DOMAINS, Corpus, generate
+from polysemantic.language_model.corpus import DOMAINS, Corpus, generate
 from polysemantic.progress import progress
 
-ARTIFACT = Path(__file__).parent / "artifacts" / "tiny_lm.npz"
+ARTIFACT = Path(__file__).parents[1] / "artifacts" / "tiny_lm.npz"
 TRAIN_SEED, EVAL_SEED = 0, 1  # corpus seeds: the model never trains on the evaluation text
 
 

@@ -38,7 +38,7 @@ class MarkerError(ValueError):
 
 
 def _uncomment(line: str, indent: str) -> str:
-    body = line[len(indent):] if line.startswith(indent) else line.lstrip()
+    body = line[len(indent) :] if line.startswith(indent) else line.lstrip()
     if body.startswith("# "):
         body = body[2:]
     elif body.startswith("#"):
@@ -59,23 +59,37 @@ def strip_code(source: str, where: str) -> str:
             continue
         indent, edge, kind = match.groups()
         if edge == "END" or kind == "STUB":
-            raise MarkerError(f"{where}, line {i + 1}: '# {edge} {kind}' without "
-                              "a '# BEGIN SOLUTION' before it")
-        end = next((j for j in range(i + 1, len(lines))
-                    if (m := _CODE_MARK.match(lines[j])) and m.group(2, 3) == ("END", "SOLUTION")),
-                   None)
+            raise MarkerError(
+                f"{where}, line {i + 1}: '# {edge} {kind}' without a '# BEGIN SOLUTION' before it"
+            )
+        end = next(
+            (
+                j
+                for j in range(i + 1, len(lines))
+                if (m := _CODE_MARK.match(lines[j])) and m.group(2, 3) == ("END", "SOLUTION")
+            ),
+            None,
+        )
         if end is None:
             raise MarkerError(f"{where}, line {i + 1}: '# BEGIN SOLUTION' is never closed")
         i = end + 1
         stub = None
-        if i < len(lines) and (m := _CODE_MARK.match(lines[i])) and m.group(2, 3) == ("BEGIN",
-                                                                                       "STUB"):
-            stub_end = next((j for j in range(i + 1, len(lines))
-                             if (m2 := _CODE_MARK.match(lines[j]))
-                             and m2.group(2, 3) == ("END", "STUB")), None)
+        if (
+            i < len(lines)
+            and (m := _CODE_MARK.match(lines[i]))
+            and m.group(2, 3) == ("BEGIN", "STUB")
+        ):
+            stub_end = next(
+                (
+                    j
+                    for j in range(i + 1, len(lines))
+                    if (m2 := _CODE_MARK.match(lines[j])) and m2.group(2, 3) == ("END", "STUB")
+                ),
+                None,
+            )
             if stub_end is None:
                 raise MarkerError(f"{where}, line {i + 1}: '# BEGIN STUB' is never closed")
-            stub = [_uncomment(line, indent) for line in lines[i + 1:stub_end]]
+            stub = [_uncomment(line, indent) for line in lines[i + 1 : stub_end]]
             i = stub_end + 1
         out.extend(stub if stub is not None else [indent + PLACEHOLDER])
     return "\n".join(out)
@@ -134,8 +148,9 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
         if cell.cell_type == "code":
             new = nbformat.v4.new_code_cell(strip_code(cell.source, where), metadata=metadata)
         elif cell.cell_type == "markdown":
-            new = nbformat.v4.new_markdown_cell(strip_markdown(cell.source, where),
-                                                metadata=metadata)
+            new = nbformat.v4.new_markdown_cell(
+                strip_markdown(cell.source, where), metadata=metadata
+            )
         else:
             new = nbformat.v4.new_raw_cell(cell.source, metadata=metadata)
         new.id = cell.get("id", new.id)

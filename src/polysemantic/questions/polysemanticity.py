@@ -1,0 +1,230 @@
+"""Chapter 02's graded questions (polysemanticity): cases, hidden cases and the
+named mistakes, each a wrong answer with the hint that names it.
+
+The reference implementations are in `polysemantic.polysemanticity`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from polysemantic.data import seeded
+from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.monosemanticity import monosemanticity_score
+from polysemantic.polysemanticity import (
+    domain_means,
+    domain_purity,
+    mlp_activations,
+    most_polysemantic_neuron,
+    top_domain_entropy,
+    top_k_contexts,
+)
+
+
+def _lm_case(seed: int, n: int, k: int, d: int, m: int) -> dict[str, torch.Tensor]:
+    g = seeded(seed)
+    return {
+        "contexts": torch.randint(0, 256, (n, k), generator=g, dtype=torch.uint8),
+        "E": torch.randn(256, d, generator=g),
+        "W_in": torch.randn(m, k * d, generator=g) * 0.3,
+        "b_in": torch.randn(m, generator=g) * 0.5,
+    }
+
+
+def _activations(
+    seed: int, n: int, units: int, n_domains: int, unbalanced: bool = True
+) -> dict[str, torch.Tensor]:
+    """Non-negative activations whose units prefer different domains, domains of unequal size."""
+    g = seeded(seed)
+    weights = torch.tensor([4.0 if unbalanced and d == 0 else 1.0 for d in range(n_domains)])
+    domains = torch.multinomial(weights, n, replacement=True, generator=g)
+    taste = torch.rand(units, n_domains, generator=g) ** 3  # (units, d)
+    acts = torch.relu(torch.randn(n, units, generator=g) + 2 * taste.T[domains] - 0.5)
+    return {"activations": acts, "domains": domains, "n_domains": n_domains}
+
+
+QUESTIONS = (
+    Question(
+        id="02.mlp_activations",
+        title="the tiny LM's neuron activations",
+        points=2,
+        answer_name="mlp_activations",
+        reference=mlp_activations,
+        public_cases=lambda: [
+            Case("5 contexts of 3 bytes, 4 neurons", _lm_case(1, 5, 3, 2, 4)),
+            Case("20 contexts of 12 bytes, 16 neurons", _lm_case(2, 20, 12, 4, 16)),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "100 contexts of 8 bytes, 32 neurons",
+                _lm_case(100 + seed, 100, 8, 3, 32),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "no ReLU",
+                "the values go negative: the neurons are the activations after the ReLU.",
+                lambda contexts, E, W_in, b_in: E[contexts.long()].flatten(1) @ W_in.T + b_in,
+            ),
+            Mistake(
+                "bias forgotten",
+                "b_in is missing: add it before the ReLU.",
+                lambda contexts, E, W_in, b_in: torch.relu(E[contexts.long()].flatten(1) @ W_in.T),
+            ),
+            Mistake(
+                "bytes in reverse order",
+                "the embeddings are concatenated in the wrong order: "
+                "keep the context's order (oldest byte first) so W_in's columns line up.",
+                lambda contexts, E, W_in, b_in: torch.relu(
+                    E[contexts.long().flip(1)].flatten(1) @ W_in.T + b_in
+                ),
+            ),
+        ),
+    ),
+    Question(
+        id="02.top_k_contexts",
+        title="a unit's top-activating contexts",
+        points=1,
+        answer_name="top_k_contexts",
+        reference=top_k_contexts,
+        atol=0.0,
+        rtol=0.0,
+        public_cases=lambda: [
+            Case(
+                "8 activations, k=3",
+                {"activations": torch.tensor([0.1, 2.0, 0.0, 5.0, 0.3, 4.0, 1.0, 0.2]), "k": 3},
+            ),
+            Case(
+                "1000 activations, k=10",
+                {"activations": torch.rand(1000, generator=seeded(3)), "k": 10},
+            ),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "5000 activations, k=25",
+                {"activations": torch.rand(5000, generator=seeded(200 + seed)), "k": 25},
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "smallest first",
+                "these are the weakest activations (or the order is reversed): "
+                "return the largest first.",
+                lambda activations, k: activations.argsort()[:k],
+            ),
+            Mistake(
+                "largest last",
+                "the right contexts, but in increasing order: put the largest first.",
+                lambda activations, k: activations.topk(k).indices.flip(0),
+            ),
+            Mistake(
+                "values, not indices",
+                "these are activation values: return the indices of the contexts.",
+                lambda activations, k: activations.topk(k).values,
+            ),
+        ),
+    ),
+    Question(
+        id="02.domain_purity",
+        title="per-unit domain purity",
+        points=2,
+        answer_name="domain_purity",
+        reference=domain_purity,
+        public_cases=lambda: [
+            Case(
+                "a pure and a mixed unit",
+                {
+                    "activations": torch.tensor([[1.0, 1.0], [2.0, 0.0], [0.0, 1.0], [0.0, 1.0]]),
+                    "domains": torch.tensor([0, 0, 1, 1]),
+                    "n_domains": 2,
+                },
+            ),
+            Case("300 contexts, 6 units, 5 domains (unequal sizes)", _activations(4, 300, 6, 5)),
+            Case(
+                "with a dead unit",
+                {
+                    **_activations(5, 200, 4, 3),
+                    "activations": _activations(5, 200, 4, 3)["activations"]
+                    * torch.tensor([0.0, 1.0, 1.0, 1.0]),
+                },
+            ),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "2000 contexts, 32 units, 5 domains",
+                _activations(300 + seed, 2000, 32, 5),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "sums, not means",
+                "a domain with more text gets more weight: average each "
+                "domain's activations instead of summing them.",
+                lambda activations, domains, n_domains: monosemanticity_score(
+                    activations.T @ torch.nn.functional.one_hot(domains.long(), n_domains).float()
+                ),
+            ),
+            Mistake(
+                "counts firings",
+                "this counts how often the unit fires per domain: use the mean "
+                "activation, so a strong response weighs more than a faint one.",
+                lambda activations, domains, n_domains: domain_purity(
+                    (activations > 0).float(), domains, n_domains
+                ),
+            ),
+            Mistake(
+                "per domain",
+                "this is computed per domain: the purity is one number per unit "
+                "(the share of its response on its top domain).",
+                lambda activations, domains, n_domains: monosemanticity_score(
+                    domain_means(activations, domains, n_domains).T
+                ),
+            ),
+        ),
+    ),
+    Question(
+        id="02.most_polysemantic_neuron",
+        title="find the most polysemantic neuron",
+        points=2,
+        answer_name="most_polysemantic_neuron",
+        reference=most_polysemantic_neuron,
+        atol=0.0,
+        rtol=0.0,
+        public_cases=lambda: [
+            Case("400 contexts, 8 units, 4 domains, k=20", {**_activations(6, 400, 8, 4), "k": 20}),
+            Case(
+                "1000 contexts, 16 units, 5 domains, k=50",
+                {**_activations(7, 1000, 16, 5), "k": 50},
+            ),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "3000 contexts, 40 units, 5 domains, k=100",
+                {**_activations(400 + seed, 3000, 40, 5), "k": 100},
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "the most monosemantic",
+                "this is the neuron whose top contexts are the most "
+                "concentrated: take the highest entropy, not the lowest.",
+                lambda activations, domains, n_domains, k: top_domain_entropy(
+                    activations, domains, n_domains, k
+                ).argmin(),
+            ),
+            Mistake(
+                "mean purity instead of top contexts",
+                "this is the neuron with the lowest mean "
+                "domain purity: the question is about where its *strongest* k activations "
+                "come from.",
+                lambda activations, domains, n_domains, k: domain_purity(
+                    activations, domains, n_domains
+                ).argmin(),
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,300 @@
+"""Chapter 08's graded questions (sparse autoencoders): cases, hidden cases and the
+named mistakes, each a wrong answer with the hint that names it.
+
+The reference implementations are in `polysemantic.sparse_autoencoders`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from polysemantic.data import seeded
+from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.sparse_autoencoders import (
+    fraction_of_variance_explained,
+    normalize_decoder,
+    recovery_score,
+    sae_decode,
+    sae_encode,
+    sae_loss,
+)
+
+
+def _sae_case(seed: int, batch: int, d: int, n: int) -> dict[str, torch.Tensor]:
+    g = seeded(seed)
+    return {
+        "x": torch.randn(batch, d, generator=g),
+        "W_enc": torch.randn(n, d, generator=g) / d**0.5,
+        "b_enc": torch.randn(n, generator=g) * 0.2,
+        "W_dec": normalize_decoder(torch.randn(d, n, generator=g)),
+        "b_dec": torch.randn(d, generator=g) * 0.5,
+    }
+
+
+def _encode_case(seed: int, batch: int, d: int, n: int) -> dict[str, torch.Tensor]:
+    inputs = _sae_case(seed, batch, d, n)
+    return {key: inputs[key] for key in ("x", "W_enc", "b_enc", "b_dec")}
+
+
+def _decode_case(seed: int, batch: int, d: int, n: int) -> dict[str, torch.Tensor]:
+    inputs = _sae_case(seed, batch, d, n)
+    return {
+        "f": torch.relu(torch.randn(batch, n, generator=seeded(seed + 1))),
+        "W_dec": inputs["W_dec"],
+        "b_dec": inputs["b_dec"] - 1.0,
+    }
+
+
+def _loss_case(seed: int, batch: int, d: int, n: int, l1: float) -> dict:
+    g = seeded(seed)
+    return {
+        "x": torch.randn(batch, d, generator=g),
+        "x_hat": torch.randn(batch, d, generator=g),
+        "f": torch.relu(torch.randn(batch, n, generator=g)),
+        "l1_coefficient": l1,
+    }
+
+
+def _directions_case(seed: int, d: int, n_true: int, n_latents: int, noise: float) -> dict:
+    """A dictionary that holds noisy, rescaled copies of most true directions, plus junk."""
+    g = seeded(seed)
+    true = torch.randn(d, n_true, generator=g)
+    copies = true[:, torch.randperm(n_true, generator=g)[: n_true - 1]]
+    copies = copies * torch.rand(1, copies.shape[1], generator=g).add(0.5)
+    junk = torch.randn(d, n_latents - copies.shape[1], generator=g)
+    learned = torch.cat([copies + noise * torch.randn(copies.shape, generator=g), junk], dim=1)
+    return {"true_directions": true, "learned": learned[:, torch.randperm(n_latents, generator=g)]}
+
+
+QUESTIONS = (
+    Question(
+        id="08.sae_encode",
+        title="the SAE's encoder",
+        points=2,
+        answer_name="sae_encode",
+        reference=sae_encode,
+        public_cases=lambda: [
+            Case("batch of 4, 3 dimensions, 6 latents", _encode_case(1, 4, 3, 6)),
+            Case("batch of 32, 16 dimensions, 64 latents", _encode_case(2, 32, 16, 64)),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "batch of 100, 8 dimensions, 40 latents",
+                _encode_case(100 + seed, 100, 8, 40),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "no pre-encoder bias",
+                "b_dec must be subtracted from x before encoding.",
+                lambda x, W_enc, b_enc, b_dec: torch.relu(x @ W_enc.T + b_enc),
+            ),
+            Mistake(
+                "no ReLU",
+                "some features are negative: f = ReLU(...), features only add.",
+                lambda x, W_enc, b_enc, b_dec: (x - b_dec) @ W_enc.T + b_enc,
+            ),
+            Mistake(
+                "bias added, not subtracted",
+                "the pre-encoder bias is subtracted: x − b_dec.",
+                lambda x, W_enc, b_enc, b_dec: torch.relu((x + b_dec) @ W_enc.T + b_enc),
+            ),
+        ),
+    ),
+    Question(
+        id="08.sae_decode",
+        title="the SAE's decoder",
+        points=1,
+        answer_name="sae_decode",
+        reference=sae_decode,
+        public_cases=lambda: [
+            Case("batch of 4, 6 latents, 3 dimensions", _decode_case(3, 4, 3, 6)),
+            Case("batch of 32, 64 latents, 16 dimensions", _decode_case(4, 32, 16, 64)),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "batch of 100, 40 latents, 8 dimensions",
+                _decode_case(150 + seed, 100, 8, 40),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "decoder bias forgotten",
+                "x̂ = W_dec f + b_dec: add b_dec back after decoding.",
+                lambda f, W_dec, b_dec: f @ W_dec.T,
+            ),
+            Mistake(
+                "ReLU on the output",
+                "the decoder is linear: a ReLU on x̂ clips the negative "
+                "coordinates of the reconstruction.",
+                lambda f, W_dec, b_dec: torch.relu(f @ W_dec.T + b_dec),
+            ),
+        ),
+    ),
+    Question(
+        id="08.sae_loss",
+        title="reconstruction plus L1",
+        points=1,
+        answer_name="sae_loss",
+        reference=sae_loss,
+        public_cases=lambda: [
+            Case("batch of 8, 4 dimensions, 10 latents, λ=0.1", _loss_case(3, 8, 4, 10, 0.1)),
+            Case("batch of 50, 16 dimensions, 64 latents, λ=1", _loss_case(4, 50, 16, 64, 1.0)),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "batch of 200, 8 dimensions, 32 latents, λ=0.3",
+                _loss_case(200 + seed, 200, 8, 32, 0.3),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "mean over dimensions",
+                "this averages the squared error over dimensions too: "
+                "sum over dimensions, then average over the batch.",
+                lambda x, x_hat, f, l1_coefficient: (
+                    ((x - x_hat) ** 2).mean() + l1_coefficient * f.abs().sum(-1).mean()
+                ),
+            ),
+            Mistake(
+                "no L1 term",
+                "the sparsity penalty λ·Σ|f| is missing.",
+                lambda x, x_hat, f, l1_coefficient: ((x - x_hat) ** 2).sum(-1).mean(),
+            ),
+            Mistake(
+                "L2 instead of L1",
+                "the penalty is on f² : the L1 norm Σ|f| is what pushes features to exactly zero.",
+                lambda x, x_hat, f, l1_coefficient: (
+                    ((x - x_hat) ** 2).sum(-1).mean() + l1_coefficient * (f**2).sum(-1).mean()
+                ),
+            ),
+        ),
+    ),
+    Question(
+        id="08.normalize_decoder",
+        title="unit-norm decoder columns",
+        points=1,
+        answer_name="normalize_decoder",
+        reference=normalize_decoder,
+        public_cases=lambda: [
+            Case("3 dimensions, 5 latents", {"W_dec": torch.randn(3, 5, generator=seeded(5))}),
+            Case(
+                "16 dimensions, 4 latents", {"W_dec": torch.randn(16, 4, generator=seeded(6)) * 3}
+            ),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "8 dimensions, 64 latents",
+                {"W_dec": torch.randn(8, 64, generator=seeded(300 + seed))},
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "rows, not columns",
+                "the rows were normalised: each *column* is a feature's "
+                "direction (W_dec has shape (d_in, n_latents)).",
+                lambda W_dec: W_dec / W_dec.norm(dim=1, keepdim=True),
+            ),
+            Mistake(
+                "whole matrix",
+                "the whole matrix was scaled at once: give every column length 1 on its own.",
+                lambda W_dec: W_dec / W_dec.norm(),
+            ),
+        ),
+    ),
+    Question(
+        id="08.recovery_score",
+        title="how well a dictionary recovers the true features",
+        points=2,
+        answer_name="recovery_score",
+        reference=recovery_score,
+        public_cases=lambda: [
+            Case(
+                "the true directions themselves",
+                {"true_directions": torch.eye(3), "learned": torch.eye(3)[:, [2, 0, 1]] * 5},
+            ),
+            Case("5 true, 12 learned in 4 dimensions", _directions_case(7, 4, 5, 12, 0.1)),
+            Case("10 true, 30 learned in 6 dimensions", _directions_case(8, 6, 10, 30, 0.3)),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "20 true, 40 learned in 8 dimensions",
+                _directions_case(400 + seed, 8, 20, 40, 0.2),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "not normalised",
+                "these are dot products, not cosines: divide every column by its length first.",
+                lambda true_directions, learned: (true_directions.T @ learned).max(1).values.mean(),
+            ),
+            Mistake(
+                "max over the true features",
+                "for each *learned* direction the best true one "
+                "was taken: the score asks, for each true feature, for its best learned match.",
+                lambda true_directions, learned: (
+                    (normalize_decoder(true_directions).T @ normalize_decoder(learned))
+                    .max(0)
+                    .values.mean()
+                ),
+            ),
+            Mistake(
+                "mean of all cosines",
+                "this averages every pair: take each true feature's best "
+                "match (the max), then average.",
+                lambda true_directions, learned: (
+                    normalize_decoder(true_directions).T @ normalize_decoder(learned)
+                ).mean(),
+            ),
+        ),
+    ),
+    Question(
+        id="08.fraction_of_variance_explained",
+        title="reconstruction quality",
+        points=1,
+        answer_name="fraction_of_variance_explained",
+        reference=fraction_of_variance_explained,
+        public_cases=lambda: [
+            Case(
+                "a perfect reconstruction",
+                {
+                    "x": torch.randn(10, 3, generator=seeded(9)) + 2,
+                    "x_hat": torch.randn(10, 3, generator=seeded(9)) + 2,
+                },
+            ),
+            Case(
+                "a noisy reconstruction",
+                (lambda x: {"x": x, "x_hat": x + 0.5 * torch.randn(x.shape, generator=seeded(11))})(
+                    torch.randn(40, 6, generator=seeded(10)) + 3
+                ),
+            ),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "batch of 500, 16 dimensions",
+                (lambda x: {"x": x, "x_hat": 0.8 * x + 0.3})(
+                    torch.randn(500, 16, generator=seeded(500 + seed)) + 1
+                ),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "variance not centred",
+                "the total was taken around 0, not around the mean of x: "
+                "subtract x.mean(0) before squaring.",
+                lambda x, x_hat: 1 - ((x - x_hat) ** 2).sum() / (x**2).sum(),
+            ),
+            Mistake(
+                "error share, not explained share",
+                "this is the unexplained fraction: the score is 1 minus it.",
+                lambda x, x_hat: ((x - x_hat) ** 2).sum() / ((x - x.mean(0)) ** 2).sum(),
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,341 @@
+"""Chapter 06's graded questions (superposition): cases, hidden cases and the
+named mistakes, each a wrong answer with the hint that names it.
+
+The reference implementations are in `polysemantic.superposition`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from polysemantic.data import seeded
+from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.superposition import (
+    NOT_REPRESENTED,
+    SUPERPOSITION,
+    angles_around_circle,
+    classify_extra_feature,
+    feature_dimensionality,
+    feature_norms,
+    importance_weighted_loss,
+    sparse_batch,
+    toy_forward,
+)
+
+
+def _batch_case(seed: int, batch: int, i: int, n: int) -> dict[str, torch.Tensor]:
+    g = seeded(seed)
+    return {
+        "values": torch.rand(batch, i, n, generator=g),
+        "coins": torch.rand(batch, i, n, generator=g),
+        "feature_probability": torch.rand(i, generator=g),
+    }
+
+
+def _forward_case(seed: int, i: int, m: int, n: int, batch: int = 16) -> dict[str, torch.Tensor]:
+    g = seeded(seed)
+    return {
+        "W": torch.randn(i, m, n, generator=g) * 0.6,
+        "b": torch.randn(i, n, generator=g) * 0.2,
+        "x": torch.rand(batch, i, n, generator=g),
+    }
+
+
+def _loss_case(seed: int, i: int, n: int, per_instance: bool, batch: int = 32) -> dict:
+    g = seeded(seed)
+    importance = torch.rand(i, n, generator=g) if per_instance else 0.9 ** torch.arange(float(n))
+    x, x_hat = torch.rand(batch, i, n, generator=g), torch.rand(batch, i, n, generator=g)
+    return {"x": x, "x_hat": x_hat, "importance": importance}
+
+
+def _polygon(k: int, turn: float = 0.0, scale: float = 1.0) -> torch.Tensor:
+    angles = torch.arange(k) * (2 * torch.pi / k) + turn
+    return torch.stack([angles.cos(), angles.sin()]) * scale
+
+
+def _random_W(seed: int, *shape: int) -> dict[str, torch.Tensor]:
+    return {"W": torch.randn(*shape, generator=seeded(seed))}
+
+
+def _directions(seed: int, k: int) -> dict[str, torch.Tensor]:
+    g = seeded(seed)
+    angles = torch.rand(k, generator=g) * 2 * torch.pi
+    lengths = 0.2 + torch.rand(k, generator=g)
+    return {"W": torch.stack([angles.cos(), angles.sin()]) * lengths}
+
+
+def _gaps_in_index_order(polar: torch.Tensor) -> torch.Tensor:
+    return (torch.roll(polar, -1) - polar) % 360.0
+
+
+def _phase_models(seed: int, n: int, k: int) -> dict[str, torch.Tensor]:
+    """k models of n features in n - 1 dimensions: some drop, some dedicate, some share."""
+    g = seeded(seed)
+    models = []
+    for j in range(k):
+        W = torch.zeros(n - 1, n)
+        W[:, :-1] = torch.eye(n - 1)
+        kind = j % 3
+        if kind == 1:  # the extra feature takes the last dimension, its owner is dropped
+            W[:, -2] = 0.0
+            W[-1, -1] = 1.0
+        elif kind == 2:  # the extra feature shares the last dimension, antipodally
+            W[-1, -1] = -1.0
+        models.append(W + 0.02 * torch.randn(n - 1, n, generator=g))
+    return {"W": torch.stack(models)}
+
+
+QUESTIONS = (
+    Question(
+        id="06.sparse_batch",
+        title="a batch of sparse features",
+        points=1,
+        answer_name="sparse_batch",
+        reference=sparse_batch,
+        public_cases=lambda: [
+            Case("batch 8, 3 instances, 5 features", _batch_case(1, 8, 3, 5)),
+            Case("batch 16, 4 instances, 2 features", _batch_case(2, 16, 4, 2)),
+            Case("batch 8, 4 instances, 4 features", _batch_case(3, 8, 4, 4)),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "batch 64, 5 instances, 5 features", _batch_case(100 + seed, 64, 5, 5), hidden=True
+            ),
+            Case(
+                "batch 3, 1 instance, 20 features", _batch_case(200 + seed, 3, 1, 20), hidden=True
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "sparsity for density",
+                "features are on when coin < p, the feature "
+                "probability (1 - S); this switches them on with probability 1 - p.",
+                lambda values, coins, feature_probability: torch.where(
+                    coins >= feature_probability[:, None], values, torch.zeros_like(values)
+                ),
+            ),
+            Mistake(
+                "on/off instead of values",
+                "this returns which features are on (1 or 0): "
+                "return the feature's value where it is on.",
+                lambda values, coins, feature_probability: (
+                    coins < feature_probability[:, None]
+                ).float(),
+            ),
+            Mistake(
+                "probability on the wrong axis",
+                "the probability was broadcast over "
+                "features, not instances: index it as feature_probability[:, None] so instance "
+                "i uses p[i].",
+                lambda values, coins, feature_probability: torch.where(
+                    coins < feature_probability, values, torch.zeros_like(values)
+                ),
+            ),
+        ),
+    ),
+    Question(
+        id="06.toy_forward",
+        title="the batched forward pass ReLU(WᵀWx + b)",
+        points=2,
+        answer_name="toy_forward",
+        reference=toy_forward,
+        public_cases=lambda: [
+            Case("3 instances, 5 features in 2 dimensions", _forward_case(3, 3, 2, 5)),
+            Case("2 instances, 3 features in 3 dimensions", _forward_case(4, 2, 3, 3)),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "6 instances, 20 features in 4 dimensions",
+                _forward_case(300 + seed, 6, 4, 20),
+                hidden=True,
+            ),
+            Case(
+                "1 instance, 4 features in 4 dimensions",
+                _forward_case(400 + seed, 1, 4, 4),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "no ReLU",
+                "the output can be negative: apply the ReLU after adding b.",
+                lambda W, b, x: (
+                    torch.einsum("imn,bim->bin", W, torch.einsum("imn,bin->bim", W, x)) + b
+                ),
+            ),
+            Mistake(
+                "W vs Wᵀ",
+                "this computes W Wᵀ x: h = W x maps features to hidden dimensions, "
+                "then Wᵀ h maps back; check which index of W your einsum contracts.",
+                lambda W, b, x: torch.relu(
+                    torch.einsum("inm,bim->bin", W, torch.einsum("inm,bin->bim", W, x)) + b
+                ),
+            ),
+            Mistake(
+                "bias after the ReLU",
+                "the bias goes inside: ReLU(WᵀWx + b), not ReLU(WᵀWx) + b.",
+                lambda W, b, x: (
+                    torch.relu(torch.einsum("imn,bim->bin", W, torch.einsum("imn,bin->bim", W, x)))
+                    + b
+                ),
+            ),
+        ),
+    ),
+    Question(
+        id="06.importance_weighted_loss",
+        title="the importance-weighted loss",
+        points=1,
+        answer_name="importance_weighted_loss",
+        reference=importance_weighted_loss,
+        public_cases=lambda: [
+            Case(
+                "3 instances, 4 features, one importance per instance",
+                _loss_case(5, 3, 4, per_instance=True),
+            ),
+            Case(
+                "2 instances, 5 features, importance 0.9^i", _loss_case(6, 2, 5, per_instance=False)
+            ),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "7 instances, 3 features",
+                _loss_case(500 + seed, 7, 3, per_instance=True),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "importance not applied",
+                "every feature counts the same here: multiply each "
+                "squared error by its feature's importance.",
+                lambda x, x_hat, importance: ((x - x_hat) ** 2).sum(-1).mean(0).sum(),
+            ),
+            Mistake(
+                "mean over instances",
+                "this averages over instances: sum over them, so each "
+                "model's loss drives its own parameters at full strength.",
+                lambda x, x_hat, importance: (importance * (x - x_hat) ** 2).sum(-1).mean(),
+            ),
+            Mistake(
+                "mean over features",
+                "this averages over features: sum over them.",
+                lambda x, x_hat, importance: (importance * (x - x_hat) ** 2).mean(-1).mean(0).sum(),
+            ),
+        ),
+    ),
+    Question(
+        id="06.feature_dimensionality",
+        title="feature dimensionality D_i",
+        points=2,
+        answer_name="feature_dimensionality",
+        reference=feature_dimensionality,
+        atol=1e-3,
+        rtol=1e-3,
+        public_cases=lambda: [
+            Case("a pentagon (2 x 5)", {"W": _polygon(5, 0.3)}),
+            Case("random W (3 x 3)", _random_W(7, 3, 3)),
+            Case("4 models of 6 features in 2 dimensions", _random_W(8, 4, 2, 6)),
+        ],
+        hidden_cases=lambda seed: [
+            Case("random W (5 x 5)", _random_W(600 + seed, 5, 5), hidden=True),
+            Case(
+                "10 models of 30 features in 4 dimensions",
+                _random_W(700 + seed, 10, 4, 30),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "rows for columns",
+                "W's columns are the features (W has shape (n_hidden, "
+                "n_features)); this treats its rows as features: W vs Wᵀ.",
+                lambda W: feature_dimensionality(W.transpose(-1, -2)),
+            ),
+            Mistake(
+                "not normalised",
+                "the denominator uses Ŵ_i, the unit vector of feature i: "
+                "Σ_j (Ŵ_i · W_j)², not Σ_j (W_i · W_j)².",
+                lambda W: (W**2).sum(-2) / ((W.transpose(-1, -2) @ W) ** 2).sum(-1),
+            ),
+            Mistake(
+                "dot products not squared",
+                "square each dot product before summing: Σ_j (Ŵ_i · W_j)².",
+                lambda W: (
+                    (W**2).sum(-2)
+                    / ((W / W.norm(dim=-2, keepdim=True)).transpose(-1, -2) @ W).sum(-1)
+                ),
+            ),
+        ),
+    ),
+    Question(
+        id="06.angles_around_circle",
+        title="angles between neighbouring feature directions",
+        points=2,
+        answer_name="angles_around_circle",
+        reference=angles_around_circle,
+        atol=1e-2,
+        rtol=1e-4,
+        public_cases=lambda: [
+            Case("a regular pentagon, turned by 10°", {"W": _polygon(5, 0.1745)}),
+            Case("a shuffled pentagon", {"W": _polygon(5, 1.0)[:, [3, 0, 4, 1, 2]]}),
+            Case("five random directions", _directions(9, 5)),
+        ],
+        hidden_cases=lambda seed: [
+            Case("seven random directions", _directions(800 + seed, 7), hidden=True),
+            Case(
+                "a shuffled triangle, scaled",
+                {"W": _polygon(3, 0.5, 2.0)[:, [2, 0, 1]]},
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "radians",
+                "these are radians: the question asks for degrees (torch.rad2deg).",
+                lambda W: torch.deg2rad(angles_around_circle(W)),
+            ),
+            Mistake(
+                "index order",
+                "these are gaps between features in index order: sort the "
+                "directions by their angle first, so you measure around the circle.",
+                lambda W: _gaps_in_index_order(torch.rad2deg(torch.atan2(W[1], W[0])) % 360.0),
+            ),
+        ),
+    ),
+    Question(
+        id="06.classify_extra_feature",
+        title="the phase of the extra feature",
+        points=2,
+        answer_name="classify_extra_feature",
+        reference=classify_extra_feature,
+        atol=0.0,
+        rtol=0.0,
+        public_cases=lambda: [
+            Case("6 models of 2 features in 1 dimension", _phase_models(10, 2, 6)),
+            Case("6 models of 3 features in 2 dimensions", _phase_models(11, 3, 6)),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "9 models of 4 features in 3 dimensions",
+                _phase_models(900 + seed, 4, 9),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "interference ignored",
+                "a represented extra feature is 'dedicated' only when "
+                "no other feature leaks into its direction (interference < 0.1); otherwise it "
+                "is in superposition.",
+                lambda W: torch.where(
+                    feature_norms(W)[..., -1] < 0.5, NOT_REPRESENTED, SUPERPOSITION
+                ),
+            ),
+            Mistake(
+                "first feature, not the extra one",
+                "the extra feature is the last column of W, not the first.",
+                lambda W: classify_extra_feature(W.flip(-1)),
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,54 @@
+"""Chapter 04: many radio stations, few frequencies.
+
+Each of n_stations stations broadcasts along its own direction in an
+n_channels-dimensional channel space (the columns of `directions`, unit
+length). A receiver hears only the sum. Decoding a station linearly (projecting
+onto its direction) picks up every other station's interference; when only a few
+stations are on air at once (sparsity), a threshold, ReLU(projection - t),
+removes most of it. That decoder is the toy model's output ReLU(Wᵀh + b) with a
+negative bias (Elhage et al. 2022, §2; chapter 06).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def station_directions(
+    n_stations: int, n_channels: int, generator: torch.Generator
+) -> torch.Tensor:
+    """Random unit directions, one column per station: (n_channels, n_stations)."""
+    D = torch.randn(n_channels, n_stations, generator=generator)
+    return D / D.norm(dim=0, keepdim=True)
+
+
+def on_air(n_batch: int, n_stations: int, n_on: int, generator: torch.Generator) -> torch.Tensor:
+    """Signals with exactly n_on random stations on air, each at a level in [0.5, 1].
+
+    Returns (n_batch, n_stations), zero for the stations that are off.
+    """
+    chosen = torch.rand(n_batch, n_stations, generator=generator).argsort(1)[:, :n_on]
+    levels = 0.5 + 0.5 * torch.rand(n_batch, n_on, generator=generator)
+    return torch.zeros(n_batch, n_stations).scatter_(1, chosen, levels)
+
+
+def encode(signals: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+    """What the receiver hears: (batch, n_stations) -> (batch, n_channels)."""
+    return signals @ directions.T
+
+
+def linear_decode(channels: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+    """Each station's projection: (batch, n_channels) -> (batch, n_stations)."""
+    return channels @ directions
+
+
+def threshold_decode(
+    channels: torch.Tensor, directions: torch.Tensor, threshold: float
+) -> torch.Tensor:
+    """ReLU(projection - threshold): (batch, n_channels) -> (batch, n_stations)."""
+    return torch.relu(channels @ directions - threshold)
+
+
+def decoding_error(signals: torch.Tensor, decoded: torch.Tensor) -> torch.Tensor:
+    """Squared error summed over stations, averaged over the batch: a scalar."""
+    return ((signals - decoded) ** 2).sum(-1).mean()

@@ -1,0 +1,69 @@
+"""Chapter 03's claims: high-dimensional space holds far more nearly-orthogonal
+directions than it has dimensions."""
+
+import math
+
+import pytest
+import torch
+
+from polysemantic.capacity import (
+    abs_cosine_stats,
+    concepts_per_neuron_ratio,
+    fraction_under_budget,
+    greedy_packing,
+    jl_lower_bound,
+    pairwise_abs_cosines,
+    pairwise_cosines,
+    random_unit_vectors,
+)
+from polysemantic.data import seeded
+
+
+def test_random_directions_are_unit_length_and_every_pair_is_counted_once():
+    V = random_unit_vectors(7, 5, seeded(0))
+    assert torch.allclose(V.norm(dim=1), torch.ones(7))
+    assert pairwise_cosines(V).shape == (7 * 6 // 2,)
+
+
+def test_cosines_ignore_length_and_abs_cosines_ignore_sign():
+    V = torch.tensor([[1.0, 0.0], [-3.0, 0.0], [0.0, 2.0]])
+    assert pairwise_cosines(V).tolist() == [-1.0, 0.0, 0.0]
+    assert pairwise_abs_cosines(V).tolist() == [1.0, 0.0, 0.0]
+    assert abs_cosine_stats(V).tolist() == pytest.approx([1 / 3, 1.0])
+
+
+@pytest.mark.parametrize("dim", [16, 64, 256])
+def test_random_directions_overlap_about_one_over_root_d(dim):
+    """E|cos| of two random unit vectors is sqrt(2 / (pi d)) for large d."""
+    mean, _ = abs_cosine_stats(random_unit_vectors(400, dim, seeded(dim))).tolist()
+    assert mean == pytest.approx(math.sqrt(2 / (math.pi * dim)), rel=0.1)
+
+
+def test_more_dimensions_leave_more_pairs_under_the_same_budget():
+    shares = [
+        float(fraction_under_budget(random_unit_vectors(300, d, seeded(d)), 0.2))
+        for d in (16, 64, 256)
+    ]
+    assert shares[0] < shares[1] < shares[2]
+    assert shares[2] > 0.99
+
+
+def test_greedy_packing_keeps_only_nearly_orthogonal_directions():
+    V = random_unit_vectors(2000, 32, seeded(1))
+    kept = V[greedy_packing(V, 0.3)]
+    assert float(pairwise_abs_cosines(kept).max()) <= 0.3
+    assert len(kept) > 32  # more nearly-orthogonal directions than dimensions
+
+
+def test_greedy_packing_refuses_a_direction_opposite_to_a_kept_one():
+    V = torch.tensor([[1.0, 0.0], [-1.0, 0.01], [0.0, 1.0]])
+    assert greedy_packing(V, 0.1).tolist() == [True, False, True]
+
+
+def test_the_jl_bound_grows_exponentially_with_dimension():
+    assert jl_lower_bound(100, 0.5) == pytest.approx(math.exp(6.25))
+    assert jl_lower_bound(200, 0.5) == pytest.approx(jl_lower_bound(100, 0.5) ** 2)
+
+
+def test_concepts_per_neuron_divides_by_every_neuron_of_the_model():
+    assert concepts_per_neuron_ratio(1_000_000, 1000, 10) == 100.0

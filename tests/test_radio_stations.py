@@ -1,0 +1,56 @@
+"""Chapter 04's claims: many stations share few channels; a linear decoder hears the
+others' interference, and a threshold removes most of it while few stations are on."""
+
+import torch
+
+from polysemantic.data import seeded
+from polysemantic.radio_stations import (
+    decoding_error,
+    encode,
+    linear_decode,
+    on_air,
+    station_directions,
+    threshold_decode,
+)
+
+
+def _scene(n_on: int, n_stations: int = 40, n_channels: int = 10, seed: int = 0):
+    g = seeded(seed)
+    D = station_directions(n_stations, n_channels, g)  # (channels, stations)
+    signals = on_air(4000, n_stations, n_on, g)  # (batch, stations)
+    return D, signals, encode(signals, D)
+
+
+def test_exactly_n_on_stations_broadcast_at_a_level_between_half_and_one():
+    signals = on_air(50, 12, 3, seeded(0))
+    assert ((signals > 0).sum(1) == 3).all()
+    on = signals[signals > 0]
+    assert bool(((on >= 0.5) & (on <= 1.0)).all())
+
+
+def test_with_as_many_orthogonal_channels_as_stations_linear_decoding_is_exact():
+    D = torch.eye(6)
+    signals = on_air(20, 6, 4, seeded(1))
+    assert torch.allclose(linear_decode(encode(signals, D), D), signals)
+
+
+def test_a_lone_station_is_heard_exactly_on_its_own_direction():
+    D, _, _ = _scene(1)
+    signal = torch.zeros(1, 40)
+    signal[0, 7] = 0.8
+    assert torch.allclose(linear_decode(encode(signal, D), D)[0, 7], torch.tensor(0.8))
+
+
+def test_with_few_stations_on_the_threshold_beats_the_linear_decoder():
+    D, signals, heard = _scene(n_on=2)
+    linear = decoding_error(signals, linear_decode(heard, D))
+    thresholded = decoding_error(signals, threshold_decode(heard, D, 0.3))
+    assert thresholded < 0.5 * linear
+
+
+def test_the_more_stations_on_air_the_worse_any_decoder_does():
+    errors = []
+    for n_on in (1, 4, 16):
+        D, signals, heard = _scene(n_on)
+        errors.append(float(decoding_error(signals, threshold_decode(heard, D, 0.3))) / n_on)
+    assert errors[0] < errors[1] < errors[2]
