@@ -8,6 +8,7 @@ from polysemantic.sparse_autoencoders import (
     _resample_dead,
     dead_latents,
     fraction_of_variance_explained,
+    latents_per_true_feature,
     normalize_decoder,
     recovery_score,
     sae_forward,
@@ -73,3 +74,28 @@ def test_resampling_revives_dead_latents_and_resets_their_optimiser_state():
     assert not dead_latents(f)[:3].any()
     assert torch.allclose(sae.W_dec.norm(dim=0), torch.ones(8), atol=1e-5)
     assert (optimizer.state[sae.b_enc]["exp_avg"][:3] == 0).all()
+
+
+def test_counting_latents_along_each_true_feature():
+    true = torch.eye(3)  # (d=3, 3 true features)
+    learned = torch.tensor([[1.0, 0.99, 0.0, 0.0], [0.0, 0.1, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+    assert latents_per_true_feature(true, learned).tolist() == [2, 1, 1]
+
+
+def test_the_toy_saes_extra_l0_comes_from_duplicate_latents():
+    """Chapter 08's claim: L0 above the true 1.0, because most true features have two
+    nearly identical latents and one feature alone fires both."""
+    from polysemantic.sparse_autoencoders import (
+        SAEConfig,
+        mean_l0,
+        toy_model_activations,
+    )
+
+    W_true, h = toy_model_activations(n_features=20, n_hidden=5, feature_probability=0.05)
+    toy = train_sae(h, SAEConfig(n_latents=40, l1_coefficient=1.0, lr=1e-2), true_directions=W_true)
+    _, f = toy.sae(h[:10_000])
+    assert 1.2 < float(mean_l0(f)) < 2.0
+    copies = latents_per_true_feature(W_true, toy.sae.W_dec)
+    assert int((copies > 1).sum()) >= 10
+    _, f_alone = toy.sae(0.5 * W_true.T)
+    assert float((f_alone > 0).sum(1).float().mean()) > 1.3

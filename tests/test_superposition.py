@@ -17,6 +17,7 @@ from polysemantic.superposition import (
     feature_norms,
     importance_weighted_loss,
     interference,
+    toy_forward,
     train_toy_model_simple,
 )
 from polysemantic.toy_training import train_toy_model
@@ -268,3 +269,40 @@ def test_each_trained_model_comes_back_in_the_callers_place():
     fresh = _loss_on(model, torch.ones(5), p)  # (400,)
     ratio = fresh / log[-1]
     assert ((ratio > 0.5) & (ratio < 2.0)).float().mean() > 0.95  # a mix-up gives ~0.6
+
+
+def test_with_a_relu_hidden_layer_superposition_turns_neurons_polysemantic():
+    """Chapter 06's privileged-basis claim: dense, one feature per neuron and the rest
+    dropped; sparse, more features than neurons, each neuron carrying several."""
+    from polysemantic.directions import concepts_per_neuron
+    from polysemantic.monosemanticity import monosemanticity_score
+    from polysemantic.superposition import neuron_responses
+    from polysemantic.superposition_sweeps import privileged_basis_sweep
+
+    W = privileged_basis_sweep(torch.tensor([0.0, 0.9])).W.detach()  # (2, 4 neurons, 8)
+    dense, sparse = W
+    R_dense, R_sparse = neuron_responses(dense), neuron_responses(sparse)
+    assert int((feature_norms(dense) > 0.5).sum()) == 4
+    assert concepts_per_neuron(R_dense, 0.1).tolist() == [1, 1, 1, 1]
+    assert float(monosemanticity_score(R_dense).min()) > 0.9
+    assert int((feature_norms(sparse) > 0.5).sum()) >= 7
+    assert float(monosemanticity_score(R_sparse).mean()) < 0.5
+    assert int(concepts_per_neuron(R_sparse, 0.1).min()) >= 3
+
+
+def test_only_the_relu_hidden_model_cares_about_a_rotation_of_its_hidden_space():
+    from polysemantic.directions import random_rotation
+
+    g = torch.Generator().manual_seed(0)
+    W, b = torch.randn(3, 4, 8, generator=g), torch.randn(3, 8, generator=g) * 0.1
+    x = torch.rand(64, 3, 8, generator=g)
+    Q = random_rotation(4, g)
+    assert torch.allclose(toy_forward(Q @ W, b, x), toy_forward(W, b, x), atol=1e-5)
+    relu_hidden = toy_forward(W, b, x, relu_hidden=True)
+    assert not torch.allclose(toy_forward(Q @ W, b, x, relu_hidden=True), relu_hidden, atol=1e-2)
+
+
+def test_the_fast_trainer_refuses_the_relu_hidden_model():
+    cfg = ToyModelConfig(n_features=3, n_hidden=2, n_instances=1, n_steps=1, relu_hidden=True)
+    with pytest.raises(ValueError, match="train_toy_model_simple"):
+        train_toy_model(cfg, 1.0, 0.5)

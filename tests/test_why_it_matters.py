@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from polysemantic.data import seeded, sparse_features
-from polysemantic.monosemanticity import MonosemanticConfig, train_autoencoder
+from polysemantic.monosemanticity import response_matrix, signed_response_matrix
 from polysemantic.why_it_matters import (
     ablation_damage,
     edit_out_feature,
@@ -14,19 +14,49 @@ from polysemantic.why_it_matters import (
     planted_activations,
     probe_accuracy,
     remove_direction,
+    train_crowded,
 )
 
 
 @pytest.fixture(scope="module")
 def crowded():
-    """Chapter 07's model: 8 sparse features in 4 ReLU neurons (shorter training)."""
-    cfg = MonosemanticConfig(
-        n_features=8, n_neurons=4, n_instances=1, feature_probability=0.1, n_steps=1500
-    )
-    run = train_autoencoder(cfg)
-    W, b_hidden, b_out = (p[0].detach() for p in (run.model.W, run.model.b_hidden, run.model.b_out))
-    x = sparse_features(5000, 8, 0.1, generator=seeded(1))
+    """Chapter 07's model, as the page trains it: 8 sparse features in 4 ReLU neurons."""
+    W, b_hidden, b_out = train_crowded()
+    x = sparse_features(20_000, 8, 0.1, generator=seeded(1))
     return W, b_hidden, b_out, x
+
+
+def test_a_feature_stored_as_a_drop_is_invisible_to_the_response_matrix(crowded):
+    """The page: one feature lights up no neuron, yet moves all four (down)."""
+    W, b_hidden, _, _ = crowded
+    R, delta = response_matrix(W, b_hidden), signed_response_matrix(W, b_hidden)
+    unseen = [i for i in range(8) if int((R[:, i] > 0.1).sum()) == 0]
+    assert len(unseen) == 1
+    assert bool((delta[:, unseen[0]] < -0.1).all())
+    assert (delta.abs() > 0.1).sum(0).tolist() == [4] * 8
+
+
+def test_the_signed_response_is_the_change_from_rest():
+    W = torch.tensor([[1.0, -2.0], [-0.5, 0.2]])
+    b = torch.tensor([0.5, -0.1])
+    assert torch.allclose(signed_response_matrix(W, b), torch.tensor([[1.0, -0.5], [0.0, 0.1]]))
+
+
+def test_ablating_the_neuron_most_tied_to_feature_0_misses_it(crowded):
+    """The page: the ablation hurts other features about three times more than feature 0,
+    and those features are the ones the neuron lowers."""
+    W, b_hidden, b_out, x = crowded
+    neuron = int(response_matrix(W, b_hidden)[:, 0].argmax())
+    damage = ablation_damage(W, b_hidden, b_out, x, neuron)
+    lowered = [i for i in range(8) if W[neuron, i] < 0]
+    assert float(damage[lowered].min()) > 2.5 * float(damage[0])
+    assert float(damage[0]) > 0
+
+
+def test_the_planted_feature_sits_below_every_neurons_strongest_response(crowded):
+    W, b_hidden, _, _ = crowded
+    planted = torch.relu(0.4 + b_hidden)
+    assert bool((planted < response_matrix(W, b_hidden).max(1).values).all())
 
 
 def test_an_edit_that_changes_nothing_costs_nothing(crowded):

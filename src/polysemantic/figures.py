@@ -222,6 +222,72 @@ def arrows_slider(
     return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption, height=560)
 
 
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+
+
+def city_from_above(
+    streets: np.ndarray, *, street_names: Sequence[str], title: str, caption: str
+) -> go.Figure:
+    """Chapter 05's city seen from above: each street is a concept's direction, and an
+    observer who can only look along the two neuron axes sees each street's shadow.
+
+    streets: (2, n_streets), column k is street k's unit direction. Each street gets
+    its own colour and dash pattern, and its shadows on both axes are labelled.
+    """
+    fig = go.Figure()
+    for axis, (dx, dy) in (("neuron 1's axis", (1.0, 0.0)), ("neuron 2's axis", (0.0, 1.0))):
+        fig.add_trace(
+            go.Scatter(
+                x=[-1.2 * dx, 1.2 * dx],
+                y=[-1.2 * dy, 1.2 * dy],
+                mode="lines",
+                name=axis,
+                line={"color": "#777777", "width": 8},
+                opacity=0.35,
+                hoverinfo="skip",
+            )
+        )
+    for k, name in enumerate(street_names):
+        ux, uy = (float(v) for v in streets[:, k])
+        color, dash = PALETTE[k % len(PALETTE)], DASHES[k % len(DASHES)]
+        fig.add_trace(
+            go.Scatter(
+                x=[-1.1 * ux, 1.1 * ux],
+                y=[-1.1 * uy, 1.1 * uy],
+                mode="lines+text",
+                name=name,
+                legendgroup=name,
+                line={"color": color, "width": 3, "dash": dash},
+                text=["", name],
+                textposition="top center",
+                hoverinfo="name",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[ux, 0.0],
+                y=[0.0, uy],
+                mode="markers",
+                name=f"{name}, as the neurons see it",
+                legendgroup=name,
+                showlegend=False,
+                marker={"color": color, "size": 11, "symbol": k % 20},
+                hovertemplate=f"{name}: %{{x:.2f}} on neuron 1, %{{y:.2f}} on neuron 2"
+                "<extra></extra>",
+            )
+        )
+    fig.update_xaxes(range=[-1.3, 1.3], zeroline=False)
+    fig.update_yaxes(range=[-1.3, 1.3], zeroline=False, scaleanchor="x", scaleratio=1)
+    return layout(
+        fig,
+        title=title,
+        x_title="neuron 1 (east-west)",
+        y_title="neuron 2 (north-south)",
+        caption=caption,
+        height=560,
+    )
+
+
 def signals_slider(
     x: Sequence[float],
     frames: Sequence[Mapping[str, np.ndarray]],

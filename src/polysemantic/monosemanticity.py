@@ -124,6 +124,17 @@ def response_matrix(W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.relu(W + b[..., :, None])
 
 
+def signed_response_matrix(W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Δ[j, i]: how much neuron j's activation changes, from its resting value ReLU(b[j]),
+    when feature i alone is on at value 1.
+
+    W: (..., n_neurons, n_features), b: (..., n_neurons) -> (..., n_neurons, n_features).
+    Negative where feature i silences neuron j: a feature stored as a *drop* in
+    activation, which ReLU(W + b) and the monosemanticity score cannot see.
+    """
+    return torch.relu(W + b[..., :, None]) - torch.relu(b)[..., :, None]
+
+
 def monosemanticity_score(R: torch.Tensor) -> torch.Tensor:
     """Per neuron, the share of its response that goes to its strongest feature.
 

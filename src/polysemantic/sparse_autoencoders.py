@@ -83,6 +83,19 @@ def recovery_score(true_directions: torch.Tensor, learned: torch.Tensor) -> torc
     return cos.max(dim=1).values.mean()
 
 
+def latents_per_true_feature(
+    true_directions: torch.Tensor, learned: torch.Tensor, min_cosine: float = 0.9
+) -> torch.Tensor:
+    """How many learned directions lie along each true feature (cosine > min_cosine).
+
+    true_directions: (d, n_true), learned: (d, n_latents) -> (n_true,) counts. More than
+    one means duplicate latents: the L1 penalty is indifferent to splitting a value
+    between two identical unit-norm columns (a + b costs the same as a + b in one).
+    """
+    cos = normalize_decoder(true_directions).T @ normalize_decoder(learned)  # (n_true, n_latents)
+    return (cos > min_cosine).sum(1)
+
+
 def fraction_of_variance_explained(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
     """1 − (squared error) / (total variance around the mean). x, x_hat: (batch, d)."""
     return 1 - ((x - x_hat) ** 2).sum() / ((x - x.mean(0)) ** 2).sum()

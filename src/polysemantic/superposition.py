@@ -37,10 +37,15 @@ class ToyModelConfig:
     batch_size: int = 1024
     lr: float = 1e-3
     seed: int = 0
+    # False: the paper's main model, h = W x, whose hidden space has no privileged
+    # basis (no neurons). True: h = ReLU(W x), its §"Superposition in a privileged
+    # basis" model, where each hidden dimension is a neuron.
+    relu_hidden: bool = False
 
 
 class ToyModel(nn.Module):
-    """n_instances independent ReLU output models: x' = ReLU(Wᵀ W x + b)."""
+    """n_instances independent ReLU output models: x' = ReLU(Wᵀ h + b), h = W x
+    (or ReLU(W x) with cfg.relu_hidden)."""
 
     def __init__(self, cfg: ToyModelConfig, generator: torch.Generator | None = None):
         super().__init__()
@@ -50,19 +55,24 @@ class ToyModel(nn.Module):
             nn.init.xavier_normal_(W[k], generator=generator)
         self.W = nn.Parameter(W)  # (i, m, n): column f is feature f
         self.b = nn.Parameter(torch.zeros(i, n))  # (i, n)
+        self.relu_hidden = cfg.relu_hidden
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, i, n) -> (batch, i, n)."""
-        return toy_forward(self.W, self.b, x)
+        return toy_forward(self.W, self.b, x, relu_hidden=self.relu_hidden)
 
 
-def toy_forward(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """x' = ReLU(Wᵀ W x + b) for every instance.
+def toy_forward(
+    W: torch.Tensor, b: torch.Tensor, x: torch.Tensor, relu_hidden: bool = False
+) -> torch.Tensor:
+    """x' = ReLU(Wᵀ W x + b) for every instance; ReLU(Wᵀ ReLU(W x) + b) with relu_hidden.
 
     W: (n_instances, n_hidden, n_features), b: (n_instances, n_features),
     x: (batch, n_instances, n_features) -> (batch, n_instances, n_features).
     """
     h = torch.einsum("imn,bin->bim", W, x)  # (batch, i, m)
+    if relu_hidden:  # an element-wise nonlinearity: the hidden axes become neurons
+        h = torch.relu(h)
     return torch.relu(torch.einsum("imn,bim->bin", W, h) + b)
 
 
@@ -161,6 +171,15 @@ def angles_around_circle(W: torch.Tensor) -> torch.Tensor:
     polar = torch.rad2deg(torch.atan2(W[1], W[0])) % 360.0
     ordered = torch.sort(polar).values
     return torch.diff(ordered, append=ordered[:1] + 360.0)
+
+
+def neuron_responses(W: torch.Tensor) -> torch.Tensor:
+    """R[j, i]: neuron j's activation, ReLU(W[j, i]), when feature i alone is on at 1.
+
+    For the relu_hidden model (no hidden bias); chapter 01's response matrix, ready for
+    its monosemanticity score. (..., n_hidden, n_features) -> the same shape.
+    """
+    return torch.relu(W)
 
 
 def dimensions_per_feature(W: torch.Tensor) -> torch.Tensor:

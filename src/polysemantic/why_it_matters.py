@@ -12,9 +12,22 @@ from collections.abc import Callable
 
 import torch
 
-from polysemantic.monosemanticity import autoencoder_output
+from polysemantic.monosemanticity import MonosemanticConfig, autoencoder_output, train_autoencoder
 
 Edit = Callable[[torch.Tensor], torch.Tensor]
+
+# The chapter's crowded model: 8 features, each on 10% of the time, in 4 ReLU neurons.
+CROWDED = MonosemanticConfig(
+    n_features=8, n_neurons=4, n_instances=1, feature_probability=0.1, n_steps=3000, seed=0
+)
+
+
+def train_crowded(
+    cfg: MonosemanticConfig = CROWDED,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Train chapter 01's autoencoder crowded: W (4, 8), b_hidden (4,), b_out (8,)."""
+    run = train_autoencoder(cfg)
+    return tuple(p[0].detach() for p in (run.model.W, run.model.b_hidden, run.model.b_out))
 
 
 def per_feature_error(

@@ -8,7 +8,7 @@ sandbox code (grade, worker, gradebook, gradescope) load when they are used.
 """
 
 from polysemantic.grading.check import Checker
-from polysemantic.grading.question import Case, Mistake, Question, QuestionBank
+from polysemantic.grading.question import Case, Mistake, Question, QuestionBank, Verdict
 from polysemantic.grading.results import (
     CaseResult,
     QuestionResult,
@@ -28,4 +28,5 @@ __all__ = [
     "Status",
     "SubmissionResult",
     "SubmissionStatus",
+    "Verdict",
 ]

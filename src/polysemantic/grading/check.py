@@ -65,7 +65,9 @@ class Checker:
                 f"`{question.answer_name}`, not a {type(answer).__name__}"
             )
         cases = question.public_cases()
-        results = [judge(question, case, run_answer(answer, case)) for case in cases]
+        results = [
+            judge(question, case, run_answer(answer, case, question.time_limit)) for case in cases
+        ]
         result = QuestionResult(
             question_id=question.id,
             points=award(question, results),

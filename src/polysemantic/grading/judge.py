@@ -2,15 +2,19 @@
 
 The two halves are separate on purpose. `run_answer` calls the learner's code
 and keeps only plain numbers; `judge` compares those numbers with the
-reference, names a common mistake when the numbers match one, and awards
-points. In a notebook both happen in the learner's kernel; the classroom grader
-runs the first half in a sandboxed process and the second in its own.
+reference (or checks their properties, for a training loop), names a common
+mistake when the numbers show one, and awards points. In a notebook both happen
+in the learner's kernel; the classroom grader runs the first half in a sandboxed
+process and the second in its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,13 +34,45 @@ class Outcome:
     not_attempted: bool = False
 
 
-def run_answer(answer: Callable[..., Any], case: Case) -> Outcome:
-    """Call `answer(**case.inputs)` on a private copy of the inputs."""
+class TimeLimitExceeded(Exception):
+    """A case ran past its question's time limit."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise TimeLimitExceeded in the block after `seconds` of wall time (Unix, main
+    thread only; elsewhere no limit, and the grader's own timeout still applies)."""
+    usable = (
+        seconds is not None
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeLimitExceeded(f"took longer than the case's limit of {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_answer(answer: Callable[..., Any], case: Case, time_limit: float | None = None) -> Outcome:
+    """Call `answer(**case.inputs)` on a private copy of the inputs, within `time_limit`."""
     inputs = copy.deepcopy(case.inputs)
     try:
-        value = answer(**inputs)
+        with _time_limit(time_limit):
+            value = answer(**inputs)
     except NotImplementedError:
         return Outcome(not_attempted=True)
+    except TimeLimitExceeded as error:
+        return Outcome(error=str(error))
     except Exception as error:  # the learner's bug, reported as the case's message
         return Outcome(error=f"raised {type(error).__name__}: {error}")
     try:
@@ -46,6 +82,11 @@ def run_answer(answer: Callable[..., Any], case: Case) -> Outcome:
 
 
 def _matching_mistake(question: Question, case: Case, got: np.ndarray) -> str | None:
+    if question.outcome is not None:  # a training loop: recognise a mistake by its sign
+        for mistake in question.mistakes:
+            if mistake.sign is not None and mistake.sign(case.inputs, case.truth, got):
+                return mistake.hint
+        return None
     for mistake in question.mistakes:
         try:  # a mistake may not apply to every case (a transpose of a non-square W)
             wrong = to_array(mistake.answer(**copy.deepcopy(case.inputs)))
@@ -57,13 +98,17 @@ def _matching_mistake(question: Question, case: Case, got: np.ndarray) -> str | 
 
 
 def judge(question: Question, case: Case, outcome: Outcome) -> CaseResult:
-    """Compare an outcome with the reference's output on the same case."""
+    """Compare an outcome with the reference's output on the same case, or check the
+    properties the question's outcome check asks of it."""
     if outcome.not_attempted:
         return CaseResult(case.name, case.hidden, Status.NOT_ATTEMPTED, "not attempted yet")
     if outcome.error is not None or outcome.value is None:
         return CaseResult(case.name, case.hidden, Status.ERROR, outcome.error or "no answer")
-    expected = to_array(question.reference(**copy.deepcopy(case.inputs)))
-    comparison = compare(outcome.value, expected, question.atol, question.rtol)
+    if question.outcome is not None:
+        comparison = question.outcome(case.inputs, case.truth, outcome.value)
+    else:
+        expected = to_array(question.reference(**copy.deepcopy(case.inputs)))
+        comparison = compare(outcome.value, expected, question.atol, question.rtol)
     if comparison.ok:
         return CaseResult(case.name, case.hidden, Status.PASSED, comparison.message)
     hint = _matching_mistake(question, case, outcome.value)

@@ -13,16 +13,35 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 Inputs = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Case:
-    """One set of keyword arguments for the answer, with a short name."""
+    """One set of keyword arguments for the answer, with a short name.
+
+    `truth` holds what an outcome check compares against (true feature directions,
+    say); it stays with the judge and is never passed to the answer.
+    """
 
     name: str
     inputs: Inputs
     hidden: bool = False
+    truth: Inputs = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What an outcome check concluded about one output, and why."""
+
+    ok: bool
+    message: str
+
+
+# An outcome check: (case inputs, case truth, the answer's output) -> a verdict.
+OutcomeCheck = Callable[[Inputs, Inputs, np.ndarray], Verdict]
 
 
 @dataclass(frozen=True)
@@ -30,13 +49,18 @@ class Mistake:
     """A wrong answer learners commonly give, and the hint that names it.
 
     `answer` is a deliberately wrong implementation with the reference's
-    signature: when a learner's output matches it, the hint is shown. The
-    tests feed every mistake to `check` to prove the question rejects it.
+    signature. For a question judged by equality, the hint is shown when a
+    learner's output matches the mistake's output. For a question judged by its
+    outcome (a training loop, whose output depends on every random draw), the
+    mistake names a `sign` instead: a property of the output that the mistake
+    leaves, checked on failing outputs. The tests feed every mistake to `check`
+    to prove the question rejects it with its hint.
     """
 
     name: str
     hint: str
     answer: Callable[..., Any]
+    sign: Callable[[Inputs, Inputs, np.ndarray], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +70,8 @@ class Question:
     public_cases() are what the learner's `check` runs; hidden_cases(seed) are
     other shapes, seeds and edge cases that only the grader runs, drawn from a
     seed the learner does not know. `hidden_share` of the points rides on them.
+    A case passes when the output equals the reference's, or, for a question with
+    an `outcome` check, when the output has the properties the check asks for.
     """
 
     id: str
@@ -59,6 +85,10 @@ class Question:
     atol: float = 1e-4
     rtol: float = 1e-4
     hidden_share: float = 0.5
+    # Judge by a property of the output instead of equality with the reference; the
+    # reference is then an answer that passes (the tests check it does).
+    outcome: OutcomeCheck | None = None
+    time_limit: float | None = None  # seconds one case may take, for training loops
 
     @property
     def chapter(self) -> str:

@@ -159,7 +159,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             outcomes = []
             for case in cases[q.id]:
                 try:
-                    outcomes.append(_outcome_json(run_answer(answer, case)))
+                    outcomes.append(_outcome_json(run_answer(answer, case, q.time_limit)))
                 except BaseException as error:  # noqa: BLE001
                     outcomes.append({"error": f"raised {type(error).__name__}: {error}"[:500]})
             answers[q.id] = {"outcomes": outcomes}

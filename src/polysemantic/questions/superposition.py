@@ -9,10 +9,11 @@ from __future__ import annotations
 import torch
 
 from polysemantic.data import seeded
-from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.grading.question import Case, Mistake, Question, Verdict
 from polysemantic.superposition import (
     NOT_REPRESENTED,
     SUPERPOSITION,
+    ToyModelConfig,
     angles_around_circle,
     classify_extra_feature,
     feature_dimensionality,
@@ -20,6 +21,7 @@ from polysemantic.superposition import (
     importance_weighted_loss,
     sparse_batch,
     toy_forward,
+    train_toy_model_simple,
 )
 
 
@@ -83,6 +85,144 @@ def _phase_models(seed: int, n: int, k: int) -> dict[str, torch.Tensor]:
             W[-1, -1] = -1.0
         models.append(W + 0.02 * torch.randn(n - 1, n, generator=g))
     return {"W": torch.stack(models)}
+
+
+# ---------------------------------------------------------------------------
+# The learner's own training loop, judged by what it produces: the paper's two
+# results for 5 features in 2 dimensions (dense: the two most important features
+# on orthogonal axes; sparse: a pentagon).
+# ---------------------------------------------------------------------------
+
+TRAINING_STEPS, TRAINING_BATCH, TRAINING_LR = 2000, 256, 1e-2
+
+
+def _training_case(seed: int, permute: bool) -> dict:
+    """Three models of 5 features in 2 dimensions: dense, dense with the importances in
+    another order, and sparse (p = 0.05). importance: (3, 5); feature_probability: (3,)."""
+    decay = 0.9 ** torch.arange(5.0)
+    other = decay[torch.randperm(5, generator=seeded(seed))] if permute else decay.flip(0)
+    return {
+        "importance": torch.stack([decay, other, decay]),
+        "feature_probability": torch.tensor([1.0, 1.0, 0.05]),
+        "n_hidden": 2,
+        "n_steps": TRAINING_STEPS,
+        "seed": seed,
+    }
+
+
+def _train_reference(importance, feature_probability, n_hidden, n_steps, seed):
+    cfg = ToyModelConfig(
+        n_features=importance.shape[-1],
+        n_hidden=n_hidden,
+        n_instances=len(feature_probability),
+        n_steps=n_steps,
+        batch_size=TRAINING_BATCH,
+        lr=TRAINING_LR,
+        seed=seed,
+    )
+    return train_toy_model_simple(cfg, importance, feature_probability).W.detach()
+
+
+def _train_with_a_mistake(
+    importance, feature_probability, n_hidden, n_steps, seed, *, weighted=True, relu=True, lr=1e-2
+):
+    """A learner's loop, written out, with one of the common mistakes switched on."""
+    g = seeded(seed)
+    i, n = importance.shape
+    W = torch.nn.Parameter(torch.randn(i, n_hidden, n, generator=g) * 0.5)
+    b = torch.nn.Parameter(torch.zeros(i, n))
+    optimizer = torch.optim.AdamW([W, b], lr=lr)
+    for _ in range(n_steps):
+        shape = (TRAINING_BATCH, i, n)
+        x = sparse_batch(
+            torch.rand(shape, generator=g), torch.rand(shape, generator=g), feature_probability
+        )
+        h = torch.einsum("imn,bin->bim", W, x)
+        pre = torch.einsum("imn,bim->bin", W, h) + b
+        x_hat = torch.relu(pre) if relu else pre
+        loss = importance_weighted_loss(x, x_hat, importance if weighted else 1.0)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return W.detach()
+
+
+def _kept(W: torch.Tensor) -> list[int]:
+    return [int(f) for f in torch.nonzero(feature_norms(W) > 0.5).flatten()]
+
+
+def _is_pentagon(W: torch.Tensor) -> bool:
+    D, angles = feature_dimensionality(W), angles_around_circle(W)
+    return (
+        len(_kept(W)) == 5
+        and bool(((D - 0.4).abs() < 0.06).all())
+        and bool(((angles - 72).abs() < 8).all())
+    )
+
+
+def _trained_as_the_paper_says(inputs: dict, truth: dict, W) -> Verdict:
+    """Dense models keep their two most important features on orthogonal axes; the
+    sparse model puts all five on a pentagon (D = 0.4, 72° apart)."""
+    importance, p = inputs["importance"], inputs["feature_probability"]
+    expected = (len(p), inputs["n_hidden"], importance.shape[-1])
+    W = torch.as_tensor(W, dtype=torch.float32)
+    if tuple(W.shape) != expected:
+        return Verdict(False, f"expected W of shape {expected}, got {tuple(W.shape)}")
+    if not bool(torch.isfinite(W).all()):
+        return Verdict(False, "W holds NaN or infinite values: the training diverged")
+    for k in range(len(p)):
+        if float(p[k]) == 1.0:
+            top2 = sorted(int(f) for f in importance[k].argsort()[-2:])
+            if _kept(W[k]) != top2:
+                return Verdict(
+                    False,
+                    f"dense model {k} represents features {_kept(W[k])} "
+                    f"(norm > 0.5); it should keep its two most important, {top2}",
+                )
+            a, c = (W[k][:, f] / W[k][:, f].norm() for f in top2)
+            if abs(float(a @ c)) > 0.15:
+                return Verdict(
+                    False,
+                    f"dense model {k}: features {top2} are not orthogonal "
+                    f"(cos = {float(a @ c):.2f})",
+                )
+        elif not _is_pentagon(W[k]):
+            D = [round(d, 2) for d in feature_dimensionality(W[k]).tolist()]
+            return Verdict(
+                False,
+                f"sparse model {k} is not a pentagon: {len(_kept(W[k]))} of "
+                f"5 features represented, D = {D} (a pentagon has D = 0.4 each)",
+            )
+    return Verdict(True, "dense: two orthogonal features; sparse: a pentagon")
+
+
+def _sparse(inputs: dict, W) -> torch.Tensor:
+    return torch.as_tensor(W, dtype=torch.float32)[-1]
+
+
+def _dense_unsettled(inputs: dict, W) -> bool:
+    """Some dense model has three or more features half-way (norm 0.2 to 0.95)."""
+    W = torch.as_tensor(W, dtype=torch.float32)
+    dense = [k for k, p in enumerate(inputs["feature_probability"].tolist()) if p == 1.0]
+    return any(int(((n > 0.2) & (n < 0.95)).sum()) >= 3 for n in feature_norms(W[dense]))
+
+
+def _sign_no_importance(inputs: dict, truth: dict, W) -> bool:
+    return _is_pentagon(_sparse(inputs, W)) and _dense_unsettled(inputs, W)
+
+
+def _sign_no_relu(inputs: dict, truth: dict, W) -> bool:
+    norms = feature_norms(_sparse(inputs, W))
+    return int((norms > 0.9).sum()) == 2 and int((norms > 0.2).sum()) == 2
+
+
+def _sign_lr_too_small(inputs: dict, truth: dict, W) -> bool:
+    return not _is_pentagon(_sparse(inputs, W)) and _dense_unsettled(inputs, W)
+
+
+def _sign_lr_too_large(inputs: dict, truth: dict, W) -> bool:
+    sparse = _sparse(inputs, W)
+    return not bool(torch.isfinite(sparse).all()) or float(feature_norms(sparse).max()) < 0.1
 
 
 QUESTIONS = (
@@ -220,6 +360,55 @@ QUESTIONS = (
                 "mean over features",
                 "this averages over features: sum over them.",
                 lambda x, x_hat, importance: (importance * (x - x_hat) ** 2).mean(-1).mean(0).sum(),
+            ),
+        ),
+    ),
+    Question(
+        id="06.train_toy",
+        title="your own training loop, judged by what it trains",
+        points=4,
+        answer_name="train_toy",
+        reference=_train_reference,
+        public_cases=lambda: [
+            Case("dense, dense (importance reversed), sparse p = 0.05", _training_case(0, False)),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "the same, another seed, importances shuffled",
+                _training_case(1000 + seed, True),
+                hidden=True,
+            ),
+        ],
+        outcome=_trained_as_the_paper_says,
+        time_limit=120.0,
+        mistakes=(
+            Mistake(
+                "importance ignored",
+                "a dense model kept features that are not its two "
+                "most important: multiply each squared error by its feature's importance.",
+                lambda **case: _train_with_a_mistake(**case, weighted=False),
+                sign=_sign_no_importance,
+            ),
+            Mistake(
+                "no ReLU",
+                "the sparse model keeps only two features, as a linear model "
+                "would: apply the ReLU after adding the bias, ReLU(WᵀWx + b).",
+                lambda **case: _train_with_a_mistake(**case, relu=False),
+                sign=_sign_no_relu,
+            ),
+            Mistake(
+                "learning rate too small",
+                "the weights are still half-way after training: "
+                "is the learning rate 1e-2 (a rate 100× smaller barely moves them)?",
+                lambda **case: _train_with_a_mistake(**case, lr=1e-4),
+                sign=_sign_lr_too_small,
+            ),
+            Mistake(
+                "learning rate too large",
+                "the sparse model collapsed (or blew up): is the "
+                "learning rate 1e-2 (a rate 100× larger overshoots)?",
+                lambda **case: _train_with_a_mistake(**case, lr=1.0),
+                sign=_sign_lr_too_large,
             ),
         ),
     ),

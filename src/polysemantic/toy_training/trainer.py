@@ -169,6 +169,11 @@ def train_toy_model(
       The groups are fixed by the config, so the results do not depend on the
       number of cores.
     """
+    if cfg.relu_hidden:
+        raise ValueError(
+            "train_toy_model trains the model without a hidden ReLU; train the relu_hidden "
+            "model with superposition.train_toy_model_simple"
+        )
     importance = per_instance(importance, cfg.n_instances, cfg.n_features, "importance")  # (i, n)
     p = per_instance(feature_probability, cfg.n_instances, 1, "feature_probability")[:, 0]  # (i,)
     generator = seeded(cfg.seed)
