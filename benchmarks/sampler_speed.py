@@ -2,7 +2,7 @@
 
     python benchmarks/sampler_speed.py
 
-Side by side in one process, on the batches of issue 3's two workloads (batch 1024,
+Side by side in one process, on the batches of chapter 06's two heavy workloads (batch 1024,
 feature probabilities from 1 down to 0.01 across the instances):
 - the cost of one uniform random number from torch's CPU generator and from
   numpy's PCG64 (what SparseFeatureSampler draws from);

@@ -3,7 +3,7 @@
     python benchmarks/train_speed.py            # a few hundred steps each, projected
     python benchmarks/train_speed.py --full     # the full runs (about 20 minutes)
 
-Both trainers run side by side in one process on the two workloads of issue 3:
+Both trainers run side by side in one process on chapter 06's two heavy workloads:
 (a) the phase-diagram grid, 20 x 20 cells x 3 seeds of n=3, m=2, 5,000 steps;
 (b) the geometry sweep, n=200, m=20, 20 sparsity levels, 10,000 steps;
 both with batch 1024. It prints steps/s, achieved GFLOP/s (the matmul work of
