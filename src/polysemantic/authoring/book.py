@@ -118,6 +118,11 @@ def _configure(app: Any, config: Any) -> None:
     config.mathjax_path = MATHJAX_ENTRY
     # Chapters executed by the build show no progress bars in their outputs.
     os.environ["POLYSEMANTIC_PROGRESS"] = "0"
+    # Their kernels run torch on one thread, as the tests and `polysemantic execute`
+    # do: two spinning OpenMP threads on a busy 2-core machine slow a chapter several
+    # fold (chapter 01's training: 25 s instead of 190 s, past the cell time limit).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 
 def setup(app: Any) -> dict[str, Any]:
