@@ -4,7 +4,7 @@ polysemantic exercises [--check]        regenerate exercises/ from solutions/
 polysemantic grade NOTEBOOK [--json]    grade one notebook's answers
 polysemantic grade DIR... --out CSV     a gradebook for many submissions
 polysemantic execute [NOTEBOOK...]      rerun solution notebooks, storing their outputs
-polysemantic book                       build the HTML book into _build/html
+polysemantic book [--without-solutions] build the HTML book into _build/html
 polysemantic artifacts                  regenerate chapter 06's full-size results
 """
 
@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from polysemantic.authoring.exercises import MarkerError, sync
+from polysemantic.authoring.repository import RepositoryError, read_repository
 from polysemantic.grading.results import SubmissionStatus
 
 
@@ -42,8 +41,11 @@ def cmd_exercises(args: argparse.Namespace) -> int:
     if not (root / "solutions").is_dir():
         return _fail("exercises", f"no solutions/ folder in {root}")
     try:
-        problems = sync(root / "solutions", root / "exercises", check=args.check)
-    except MarkerError as error:
+        repository = read_repository(root)
+        problems = sync(
+            root / "solutions", root / "exercises", check=args.check, repository=repository
+        )
+    except (MarkerError, RepositoryError) as error:
         return _fail("exercises", str(error))
     if args.check:
         for problem in problems:
@@ -229,33 +231,33 @@ def cmd_train_lm(args: argparse.Namespace) -> int:
 
 
 def cmd_book(args: argparse.Namespace) -> int:
+    from polysemantic.authoring.build import BuildError, build_book
+    from polysemantic.authoring.solution_scan import scan_site, solution_secrets
+
     root = _root(args.root)
-    if not (root / "book" / "_config.yml").exists():
-        return _fail("book", f"no book/_config.yml in {root}")
-    jupyter_book = shutil.which("jupyter-book") or str(Path(sys.executable).parent / "jupyter-book")
-    command = [
-        jupyter_book,
-        "build",
-        str(root),
-        "--config",
-        str(root / "book" / "_config.yml"),
-        "--toc",
-        str(root / "book" / "_toc.yml"),
-        "-W",
-        "-n",
-        "--keep-going",
-    ]
-    if args.all:
-        command.append("--all")
-    completed = subprocess.run(command, cwd=root)
-    if completed.returncode != 0:
-        return _fail("book", "the build failed; the messages above say where")
-    index = (root / "_build" / "html" / "index.html").resolve()
+    try:
+        out = build_book(
+            root, out=args.out, without_solutions=args.without_solutions, rebuild_all=args.all
+        )
+    except BuildError as error:
+        return _fail("book", str(error))
+    edition = "The book"
+    if args.without_solutions:
+        # The build checks its own output: no page, source or download holds an answer.
+        findings = scan_site(out, solution_secrets(root))
+        for finding in findings[:20]:
+            print(f"{finding.file}: {finding.line}  (from solutions/{finding.notebook})")
+        if findings:
+            files = len({finding.file for finding in findings})
+            return _fail("book", f"solution text found in {files} file(s) of {out}, listed above")
+        edition = "The book without solutions (checked: no page holds solution text)"
+    index = out / "index.html"
     print(
-        f"\nThe book is built: {index}\n"
+        f"\n{edition} is built: {index}\n"
         f"Open that file in a browser, or serve it with\n"
-        f"    python -m http.server --directory {index.parent} 8000\n"
-        f"and visit http://localhost:8000 (or run `make serve`)."
+        f"    python -m http.server --directory {out} 8000\n"
+        f"and visit http://localhost:8000"
+        + (" (or run `make serve`)." if out == root.resolve() / "_build" / "html" else ".")
     )
     return 0
 
@@ -328,6 +330,17 @@ def main(argv: list[str] | None = None) -> int:
     book = commands.add_parser("book", help="build the HTML book into _build/html")
     book.add_argument("--root", help="the course folder (default: found from here)")
     book.add_argument("--all", action="store_true", help="rebuild every page")
+    book.add_argument(
+        "--without-solutions",
+        action="store_true",
+        help="leave the solution pages out (for a graded class); checks that none remains",
+    )
+    book.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where to write the HTML (default: _build/html)",
+    )
     book.set_defaults(run=cmd_book)
 
     artifacts = commands.add_parser("artifacts", help="regenerate chapter 06's sweeps")
