@@ -5,6 +5,7 @@ polysemantic grade NOTEBOOK [--json]    grade one notebook's answers
 polysemantic grade DIR... --out CSV     a gradebook for many submissions
 polysemantic execute [NOTEBOOK...]      rerun solution notebooks, storing their outputs
 polysemantic book [--without-solutions] build the HTML book into _build/html
+polysemantic lab                        open your copies of the exercises in JupyterLab
 polysemantic artifacts                  regenerate chapter 06's full-size results
 """
 
@@ -262,6 +263,35 @@ def cmd_book(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    """Copy the exercises into the learner's folder (never replacing one) and open JupyterLab."""
+    import subprocess
+
+    from polysemantic.lab import WORKSPACE, LabError, copy_exercises, lab_command
+
+    root = _root(args.root)
+    workspace = (args.dir or root / WORKSPACE).resolve()
+    try:
+        copied = copy_exercises(root / "exercises", workspace)
+        command = lab_command(workspace) + args.jupyter_args
+    except LabError as error:
+        return _fail("lab", str(error))
+    total = len(list(workspace.glob("*.ipynb")))
+    print(
+        f"{workspace}: {total} exercise notebooks, yours to edit"
+        + (f" ({len(copied)} copied now from exercises/)" if copied else "")
+        + "; `make lab` never replaces one."
+    )
+    if args.dry_run:
+        print(" ".join(command))
+        return 0
+    print("Opening JupyterLab; stop it with Ctrl+C.", flush=True)
+    try:
+        return subprocess.run(command, cwd=workspace).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="polysemantic",
@@ -342,6 +372,24 @@ def main(argv: list[str] | None = None) -> int:
         help="where to write the HTML (default: _build/html)",
     )
     book.set_defaults(run=cmd_book)
+
+    lab = commands.add_parser("lab", help="open your copies of the exercises in JupyterLab")
+    lab.add_argument("--root", help="the course folder (default: found from here)")
+    lab.add_argument(
+        "--dir", type=Path, help="your notebooks' folder (default: my-exercises/ in the course)"
+    )
+    lab.add_argument(
+        "jupyter_args",
+        nargs="*",
+        metavar="-- JUPYTER_ARG",
+        help="passed on to jupyter lab, e.g. `polysemantic lab -- --no-browser`",
+    )
+    lab.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="copy the notebooks and print the command only",
+    )
+    lab.set_defaults(run=cmd_lab)
 
     artifacts = commands.add_parser("artifacts", help="regenerate chapter 06's sweeps")
     artifacts.set_defaults(run=cmd_artifacts)
