@@ -77,7 +77,8 @@ def test_a_new_address_is_reported_then_written_into_every_notebook(tmp_path, ca
     # Only the install line changed in the solutions.
     before = (ROOT / "solutions" / "01_monosemanticity.ipynb").read_text(encoding="utf-8")
     after = (root / "solutions" / "01_monosemanticity.ipynb").read_text(encoding="utf-8")
-    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    lines = zip(before.splitlines(), after.splitlines(), strict=True)
+    changed = [(a, b) for a, b in lines if a != b]
     assert len(changed) == 1 and "%pip install" in changed[0][1]
 
 
