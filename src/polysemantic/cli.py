@@ -238,7 +238,10 @@ def cmd_book(args: argparse.Namespace) -> int:
     root = _root(args.root)
     try:
         out = build_book(
-            root, out=args.out, without_solutions=args.without_solutions, rebuild_all=args.all
+            root,
+            build_dir=args.build_dir,
+            without_solutions=args.without_solutions,
+            rebuild_all=args.all,
         )
     except BuildError as error:
         return _fail("book", str(error))
@@ -366,10 +369,10 @@ def main(argv: list[str] | None = None) -> int:
         help="leave the solution pages out (for a graded class); checks that none remains",
     )
     book.add_argument(
-        "--out",
+        "--build-dir",
         type=Path,
         metavar="DIR",
-        help="where to write the HTML (default: _build/html)",
+        help="build into DIR/html (default: _build/html)",
     )
     book.set_defaults(run=cmd_book)
 

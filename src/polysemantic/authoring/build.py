@@ -1,7 +1,7 @@
 """Build the book with Jupyter Book 1: warnings are errors, references must resolve.
 
-Two editions come from the same sources:
-- the full book, with every chapter's solutions, into _build/html;
+Two editions come from the same sources, each into _build/html by default:
+- the full book, with every chapter's solutions;
 - the book for a graded class (`without_solutions`), whose table of contents
   leaves the solution pages out. Its output folder is emptied first, so no
   solution page of an earlier build survives, and the Sphinx tag
@@ -28,16 +28,17 @@ class BuildError(RuntimeError):
     """The build could not start or did not succeed; the message says why."""
 
 
-def default_output(root: Path) -> Path:
-    return root / "_build" / "html"
-
-
 def toc_without_solutions(toc: Any) -> Any:
-    """A Jupyter Book table of contents (parsed YAML) without its solution pages."""
+    """A Jupyter Book table of contents (parsed YAML) without its solution pages.
+
+    A list of entries left empty goes too (a chapter whose only section was its
+    solutions keeps no `sections`), since Jupyter Book refuses an empty one.
+    """
     if isinstance(toc, list):
         return [toc_without_solutions(item) for item in toc if not _is_solution(item)]
     if isinstance(toc, dict):
-        return {key: toc_without_solutions(value) for key, value in toc.items()}
+        kept = {key: toc_without_solutions(value) for key, value in toc.items()}
+        return {key: value for key, value in kept.items() if value != []}
     return toc
 
 
@@ -61,44 +62,46 @@ def _one_build_at_a_time(build_dir: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _empty_output(out: Path) -> None:
-    """Empty OUT before a build without solutions, if it holds only an earlier build."""
-    if not out.exists():
-        return
-    if any(out.iterdir()) and not (out / ".buildinfo").exists():
+def _check_output(out: Path) -> None:
+    """Refuse to build into a folder that holds anything but an earlier build."""
+    if out.exists() and any(out.iterdir()) and not (out / ".buildinfo").exists():
         raise BuildError(
             f"{out} is not empty and holds no earlier build of the book: "
-            "choose an empty folder (nothing there is deleted)"
+            "build somewhere else (nothing there was changed)"
         )
-    shutil.rmtree(out)
 
 
 def build_book(
     root: Path,
     *,
-    out: Path | None = None,
+    build_dir: Path | None = None,
     without_solutions: bool = False,
     rebuild_all: bool = False,
 ) -> Path:
-    """Build the HTML book of the course at ROOT into OUT; return OUT."""
+    """Build the HTML book of the course at ROOT into BUILD_DIR/html; return that folder.
+
+    BUILD_DIR (default ROOT/_build) also gets what Sphinx keeps between builds
+    (.doctrees) and the executed chapters (jupyter_execute), as _build does.
+    """
     import yaml
     from jupyter_book.sphinx import build_sphinx
 
+    root = root.resolve()
     config = root / "book" / "_config.yml"
     toc = root / "book" / "_toc.yml"
     for path in (config, toc):
         if not path.exists():
             raise BuildError(f"no {path.relative_to(root)} in {root}")
-    root = root.resolve()
-    out = (out or default_output(root)).resolve()
-    build_dir = root / "_build"
-    # Sphinx keeps what it read in a doctree folder: the usual one for _build/html,
-    # another for a build elsewhere, so that building there does not undo it.
-    doctrees = build_dir / (".doctrees" if out == default_output(root) else ".doctrees-elsewhere")
-    with _one_build_at_a_time(build_dir):
+    cache = root / "_build"  # the execution cache and the lock, whatever BUILD_DIR is
+    build_dir = (build_dir or cache).resolve()
+    out = build_dir / "html"
+    _check_output(out)
+    with _one_build_at_a_time(cache):
         if without_solutions:
-            _empty_output(out)
+            if out.exists():  # Sphinx would keep the solution pages of a full build there
+                shutil.rmtree(out)
             # A fixed path: Sphinx reads every page again when the path changes.
+            build_dir.mkdir(parents=True, exist_ok=True)
             edition_toc = build_dir / "toc-without-solutions.yml"
             parsed = yaml.safe_load(toc.read_text(encoding="utf-8"))
             edition_toc.write_text(
@@ -114,9 +117,9 @@ def build_book(
                 "external_toc_path": toc.as_posix(),
                 "nitpicky": True,
                 "latex_individualpages": False,  # jupyter-book expects it from its CLI
-                "nb_execution_cache_path": str(build_dir / ".jupyter_cache"),
+                "nb_execution_cache_path": str(cache / ".jupyter_cache"),
             },
-            doctreedir=doctrees,
+            doctreedir=build_dir / ".doctrees",
             warningiserror=True,
             keep_going=True,
             force_all=rebuild_all,
