@@ -1,5 +1,5 @@
-# The two commands of the README: `make book` and `make test`.
-# Both create .venv if it is missing and install the course into it.
+# The README's commands: `make book`, `make lab` and `make test`.
+# Each creates .venv if it is missing and installs the course into it.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,8 +9,17 @@ BIN    := $(VENV)/bin
 # takes that wheel; elsewhere override it, e.g. `make test TORCH=torch`.
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
+# `make book SOLUTIONS=no` builds the book for a graded class: no solution pages.
+# The Pages workflow reads the same setting (the repository variable BOOK_SOLUTIONS).
+SOLUTIONS ?= yes
+# More arguments for JupyterLab, e.g. `make lab JUPYTER_ARGS=--no-browser`.
+JUPYTER_ARGS ?=
 
-.PHONY: book test install exercises serve clean
+ifeq ($(filter $(SOLUTIONS),yes no),)
+$(error SOLUTIONS must be yes or no, not '$(SOLUTIONS)')
+endif
+
+.PHONY: book lab test install exercises serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +30,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 book: $(STAMP)
-	$(BIN)/polysemantic book
+	$(BIN)/polysemantic book $(if $(filter no,$(SOLUTIONS)),--without-solutions)
+
+lab: $(STAMP)
+	$(BIN)/polysemantic lab -- $(JUPYTER_ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks conftest.py

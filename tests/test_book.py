@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from polysemantic.authoring.repository import read_repository
+from polysemantic.authoring.solution_scan import scan_site, solution_secrets
+
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.md"))
@@ -167,3 +170,43 @@ def test_chapter_page_renders_offline_in_a_browser(built_book, chapter, tmp_path
     errors = re.search(r'<pre id="__errors"[^>]*>(.*?)</pre>', dom, re.S)
     assert errors is not None, "the page did not finish loading"
     assert json.loads(errors.group(1).replace("&quot;", '"')) == []
+
+
+def test_every_page_has_one_search_box(built_book):
+    """The sidebar's; the theme would also put one in a page header (three in all)."""
+    pages = [p for p in built_book.rglob("*.html") if "_static" not in p.parts]
+    pages = [p for p in pages if "<body" in p.read_text(encoding="utf-8")]  # not redirects
+    assert len(pages) > 5
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert text.count('class="btn search-button-field') == 1, page.relative_to(built_book)
+        sidebar = text.index('id="pst-primary-sidebar"')
+        assert text.index('class="btn search-button-field') > sidebar  # in the sidebar
+
+
+def test_the_exercise_pages_open_in_colab_from_the_repository(built_book):
+    repository = read_repository(ROOT)
+    for chapter in CHAPTERS:
+        page = (built_book / "exercises" / f"{chapter}.html").read_text(encoding="utf-8")
+        colab = (
+            f"https://colab.research.google.com/github/{repository.owner}/{repository.name}"
+            f"/blob/{repository.branch}/exercises/{chapter}.ipynb"
+        )
+        assert colab in page
+
+
+def test_the_solution_scan_finds_every_solution_in_the_full_book(built_book):
+    """The scan that guards the book for a graded class, on the book that has them."""
+    secrets = solution_secrets(ROOT)
+    found = {(f.file, f.line) for f in scan_site(built_book, secrets)}
+    for notebook, lines in secrets.items():
+        stem = notebook.removesuffix(".ipynb")
+        for where in (f"solutions/{stem}.html", f"_sources/solutions/{notebook}"):
+            missed = [line for line in lines.values() if (where, line) not in found]
+            assert not missed, f"{where}: {missed}"
+
+
+def test_the_full_introduction_lists_the_solutions(built_book):
+    intro = (built_book / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "every answer written and run" in intro
+    assert "This edition of the book is for a graded class" not in intro

@@ -13,6 +13,7 @@ from polysemantic.authoring.exercises import (
     strip_markdown,
     sync,
 )
+from polysemantic.authoring.repository import read_repository
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -20,7 +21,8 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 
 def test_every_solution_has_an_exercise_in_sync():
     assert SOLUTIONS, "no solution notebooks found"
-    assert sync(ROOT / "solutions", ROOT / "exercises", check=True) == []
+    repository = read_repository(ROOT)
+    assert sync(ROOT / "solutions", ROOT / "exercises", check=True, repository=repository) == []
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)

@@ -4,7 +4,8 @@ polysemantic exercises [--check]        regenerate exercises/ from solutions/
 polysemantic grade NOTEBOOK [--json]    grade one notebook's answers
 polysemantic grade DIR... --out CSV     a gradebook for many submissions
 polysemantic execute [NOTEBOOK...]      rerun solution notebooks, storing their outputs
-polysemantic book                       build the HTML book into _build/html
+polysemantic book [--without-solutions] build the HTML book into _build/html
+polysemantic lab                        open your copies of the exercises in JupyterLab
 polysemantic artifacts                  regenerate chapter 06's full-size results
 """
 
@@ -12,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from polysemantic.authoring.exercises import MarkerError, sync
+from polysemantic.authoring.repository import RepositoryError, read_repository
 from polysemantic.grading.results import SubmissionStatus
 
 
@@ -42,8 +42,11 @@ def cmd_exercises(args: argparse.Namespace) -> int:
     if not (root / "solutions").is_dir():
         return _fail("exercises", f"no solutions/ folder in {root}")
     try:
-        problems = sync(root / "solutions", root / "exercises", check=args.check)
-    except MarkerError as error:
+        repository = read_repository(root)
+        problems = sync(
+            root / "solutions", root / "exercises", check=args.check, repository=repository
+        )
+    except (MarkerError, RepositoryError) as error:
         return _fail("exercises", str(error))
     if args.check:
         for problem in problems:
@@ -229,35 +232,67 @@ def cmd_train_lm(args: argparse.Namespace) -> int:
 
 
 def cmd_book(args: argparse.Namespace) -> int:
+    from polysemantic.authoring.build import BuildError, build_book
+    from polysemantic.authoring.solution_scan import scan_site, solution_secrets
+
     root = _root(args.root)
-    if not (root / "book" / "_config.yml").exists():
-        return _fail("book", f"no book/_config.yml in {root}")
-    jupyter_book = shutil.which("jupyter-book") or str(Path(sys.executable).parent / "jupyter-book")
-    command = [
-        jupyter_book,
-        "build",
-        str(root),
-        "--config",
-        str(root / "book" / "_config.yml"),
-        "--toc",
-        str(root / "book" / "_toc.yml"),
-        "-W",
-        "-n",
-        "--keep-going",
-    ]
-    if args.all:
-        command.append("--all")
-    completed = subprocess.run(command, cwd=root)
-    if completed.returncode != 0:
-        return _fail("book", "the build failed; the messages above say where")
-    index = (root / "_build" / "html" / "index.html").resolve()
+    try:
+        out = build_book(
+            root,
+            build_dir=args.build_dir,
+            without_solutions=args.without_solutions,
+            rebuild_all=args.all,
+        )
+    except BuildError as error:
+        return _fail("book", str(error))
+    edition = "The book"
+    if args.without_solutions:
+        # The build checks its own output: no page, source or download holds an answer.
+        findings = scan_site(out, solution_secrets(root))
+        for finding in findings[:20]:
+            print(f"{finding.file}: {finding.line}  (from solutions/{finding.notebook})")
+        if findings:
+            files = len({finding.file for finding in findings})
+            return _fail("book", f"solution text found in {files} file(s) of {out}, listed above")
+        edition = "The book without solutions (checked: no page holds solution text)"
+    index = out / "index.html"
     print(
-        f"\nThe book is built: {index}\n"
+        f"\n{edition} is built: {index}\n"
         f"Open that file in a browser, or serve it with\n"
-        f"    python -m http.server --directory {index.parent} 8000\n"
-        f"and visit http://localhost:8000 (or run `make serve`)."
+        f"    python -m http.server --directory {out} 8000\n"
+        f"and visit http://localhost:8000"
+        + (" (or run `make serve`)." if out == root.resolve() / "_build" / "html" else ".")
     )
     return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    """Copy the exercises into the learner's folder (never replacing one) and open JupyterLab."""
+    import subprocess
+
+    from polysemantic.lab import WORKSPACE, LabError, copy_exercises, lab_command
+
+    root = _root(args.root)
+    workspace = (args.dir or root / WORKSPACE).resolve()
+    try:
+        copied = copy_exercises(root / "exercises", workspace)
+        command = lab_command(workspace) + args.jupyter_args
+    except LabError as error:
+        return _fail("lab", str(error))
+    total = len(list(workspace.glob("*.ipynb")))
+    print(
+        f"{workspace}: {total} exercise notebooks, yours to edit"
+        + (f" ({len(copied)} copied now from exercises/)" if copied else "")
+        + "; `make lab` never replaces one."
+    )
+    if args.dry_run:
+        print(" ".join(command))
+        return 0
+    print("Opening JupyterLab; stop it with Ctrl+C.", flush=True)
+    try:
+        return subprocess.run(command, cwd=workspace).returncode
+    except KeyboardInterrupt:
+        return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -328,7 +363,36 @@ def main(argv: list[str] | None = None) -> int:
     book = commands.add_parser("book", help="build the HTML book into _build/html")
     book.add_argument("--root", help="the course folder (default: found from here)")
     book.add_argument("--all", action="store_true", help="rebuild every page")
+    book.add_argument(
+        "--without-solutions",
+        action="store_true",
+        help="leave the solution pages out (for a graded class); checks that none remains",
+    )
+    book.add_argument(
+        "--build-dir",
+        type=Path,
+        metavar="DIR",
+        help="build into DIR/html (default: _build/html)",
+    )
     book.set_defaults(run=cmd_book)
+
+    lab = commands.add_parser("lab", help="open your copies of the exercises in JupyterLab")
+    lab.add_argument("--root", help="the course folder (default: found from here)")
+    lab.add_argument(
+        "--dir", type=Path, help="your notebooks' folder (default: my-exercises/ in the course)"
+    )
+    lab.add_argument(
+        "jupyter_args",
+        nargs="*",
+        metavar="-- JUPYTER_ARG",
+        help="passed on to jupyter lab, e.g. `polysemantic lab -- --no-browser`",
+    )
+    lab.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="copy the notebooks and print the command only",
+    )
+    lab.set_defaults(run=cmd_lab)
 
     artifacts = commands.add_parser("artifacts", help="regenerate chapter 06's sweeps")
     artifacts.set_defaults(run=cmd_artifacts)

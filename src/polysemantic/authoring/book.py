@@ -8,6 +8,7 @@
   only to pages that have a figure. It also recolours figures in dark mode.
 - Math: MathJax 3 from the `django-static-mathjax` package is copied into
   _static/mathjax and `mathjax_path` points there instead of a CDN.
+- One search box: the sidebar's (the theme also puts one in the page header).
 """
 
 from __future__ import annotations
@@ -116,8 +117,17 @@ def _page_scripts(app: Any, pagename: str, templatename: str, context: dict, doc
 
 def _configure(app: Any, config: Any) -> None:
     config.mathjax_path = MATHJAX_ENTRY
+    # One search box, the sidebar's. The book theme empties the header bar, but the
+    # PyData theme under it puts a search field there unless `navbar_persistent` is
+    # set explicitly; with nothing in it, the header bar is not drawn at all.
+    config.html_theme_options.setdefault("navbar_persistent", [])
     # Chapters executed by the build show no progress bars in their outputs.
     os.environ["POLYSEMANTIC_PROGRESS"] = "0"
+    # Their kernels run torch on one thread, as the tests and `polysemantic execute`
+    # do: two spinning OpenMP threads on a busy 2-core machine slow a chapter several
+    # fold (chapter 01's training: 25 s instead of 190 s, past the cell time limit).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 
 def setup(app: Any) -> dict[str, Any]:

@@ -17,6 +17,9 @@ The exercise gets the stub's lines uncommented in place of the solution, or
 solutions show, and `<!-- BEGIN STUB` ... `END STUB -->` around text that only
 the exercises show (an HTML comment, so invisible in the solutions). Cells
 tagged `solution-only` are dropped. Exercises carry no outputs.
+
+Given the course's `Repository` (book/_config.yml), `sync` also keeps the Colab
+install line of every notebook's setup cell (its first code cell) pointing there.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import re
 from pathlib import Path
 
 import nbformat
+
+from polysemantic.authoring.repository import CONFIG, Repository, set_install_line
 
 PLACEHOLDER = 'raise NotImplementedError("write your code here")'
 _CODE_MARK = re.compile(r"^(\s*)# (BEGIN|END) (SOLUTION|STUB)\s*$")
@@ -162,17 +167,48 @@ def render(notebook: nbformat.NotebookNode) -> str:
     return nbformat.writes(notebook, version=4) + "\n"
 
 
-def sync(solutions: Path, exercises: Path, *, check: bool = False) -> list[str]:
+def _with_install_line(
+    solution: nbformat.NotebookNode, repository: Repository, where: str
+) -> nbformat.NotebookNode:
+    """A copy of SOLUTION whose setup cell installs the course from REPOSITORY."""
+    updated = nbformat.from_dict(solution)
+    setup = next((cell for cell in updated.cells if cell.cell_type == "code"), None)
+    if setup is None:
+        raise MarkerError(f"{where}: no code cell, so no setup cell")
+    setup.source = set_install_line(setup.source, repository, f"{where}, first code cell")
+    return updated
+
+
+def sync(
+    solutions: Path,
+    exercises: Path,
+    *,
+    check: bool = False,
+    repository: Repository | None = None,
+) -> list[str]:
     """Regenerate exercises/ from solutions/; return what differs (or differed).
 
     With check=True nothing is written: the returned list says which exercise
-    notebooks are out of date, missing, or have no solution any more.
+    notebooks are out of date, missing, or have no solution any more. With a
+    repository, a solution whose setup cell installs the course from another
+    address is listed too, and (without check) has that one line rewritten.
     """
     problems: list[str] = []
     expected: dict[str, str] = {}
     for path in sorted(solutions.glob("*.ipynb")):
+        where = f"solutions/{path.name}"
         solution = nbformat.read(path, as_version=4)
-        expected[path.name] = render(make_exercise(solution, f"solutions/{path.name}"))
+        if repository is not None:
+            updated = _with_install_line(solution, repository, where)
+            if updated != solution:
+                problems.append(
+                    f"{where} does not install the course from "
+                    f"{repository.url}@{repository.branch} (the address in {CONFIG})"
+                )
+                if not check:
+                    path.write_text(render(updated), encoding="utf-8")
+            solution = updated
+        expected[path.name] = render(make_exercise(solution, where))
     for name, text in expected.items():
         target = exercises / name
         current = target.read_text(encoding="utf-8") if target.exists() else None
