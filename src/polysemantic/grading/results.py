@@ -95,6 +95,7 @@ class SubmissionResult:
     questions: dict[str, QuestionResult] = field(default_factory=dict)
     total: float = 0.0
     max_total: float = 0.0
+    sandbox: dict[str, Any] | None = None  # the protections in force (sandbox.Protections)
 
     @property
     def status_line(self) -> str:
@@ -110,6 +111,7 @@ class SubmissionResult:
             "questions": {qid: q.to_json() for qid, q in self.questions.items()},
             "total": self.total,
             "max_total": self.max_total,
+            **({"sandbox": self.sandbox} if self.sandbox is not None else {}),
         }
 
 
