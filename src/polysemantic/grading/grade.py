@@ -26,10 +26,13 @@ from polysemantic.grading.results import (
     SubmissionResult,
     SubmissionStatus,
 )
-from polysemantic.grading.sandbox import Sandbox, WorkerFailure
-
-DEFAULT_TIMEOUT = 120.0  # seconds for one notebook's answers, all cases included
-DEFAULT_MEMORY = 4 * 1024**3  # bytes of address space beyond the worker's libraries
+from polysemantic.grading.sandbox import (
+    DEFAULT_MEMORY,
+    DEFAULT_TIMEOUT,
+    Sandbox,
+    WorkerFailure,
+    shared_sandbox,
+)
 
 
 @functools.lru_cache(maxsize=256)
@@ -145,18 +148,15 @@ def grade_submission(
 ) -> SubmissionResult:
     """Grade a notebook already read into memory (see notebook.read_submission).
 
-    sandbox: a running Sandbox to use (grade_many shares one); without it, one is
-    started for this submission alone, with `timeout` and `memory_bytes`.
+    sandbox: the Sandbox to run it in (default: the process's shared one for `bank`).
     """
-    if sandbox is None:
-        with Sandbox(bank.all(), timeout=timeout, memory_bytes=memory_bytes) as own:
-            return grade_submission(submission, bank, hidden_seed=hidden_seed, sandbox=own)
+    sandbox = sandbox or shared_sandbox(bank.all())
     path = submission.path
     questions = bank.for_chapter(submission.chapter)
     if not questions:
         raise NotebookError(f"{path}: chapter {submission.chapter} has no graded questions")
     job, inputs = make_job(submission.code, questions, hidden_seed)
-    answer = sandbox.run(job, inputs)
+    answer = sandbox.run(job, inputs, timeout=timeout, memory_bytes=memory_bytes)
     graded: dict[str, QuestionResult] = {}
     for q in questions:
         if isinstance(answer, WorkerFailure):
@@ -180,5 +180,5 @@ def grade_submission(
         questions=graded,
         total=round(sum(g.points for g in graded.values()), 2),
         max_total=sum(q.points for q in questions),
-        sandbox=sandbox.protections.to_json(),
+        sandbox=sandbox.protections.with_limits(timeout, memory_bytes).to_json(),
     )

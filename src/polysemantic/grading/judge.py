@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from polysemantic.grading.compare import NotAnArray, compare, to_array
-from polysemantic.grading.question import Case, Question
+from polysemantic.grading.question import Case, Mistake, Question
 from polysemantic.grading.results import CaseResult, Status
 
 
@@ -45,14 +45,14 @@ def run_answer(answer: Callable[..., Any], case: Case) -> Outcome:
         return Outcome(error=str(error))
 
 
-def _matching_mistake(question: Question, case: Case, got: np.ndarray) -> str | None:
+def _matching_mistake(question: Question, case: Case, got: np.ndarray) -> Mistake | None:
     for mistake in question.mistakes:
         try:  # a mistake may not apply to every case (a transpose of a non-square W)
             wrong = to_array(mistake.answer(**copy.deepcopy(case.inputs)))
         except (RuntimeError, ValueError, IndexError, NotAnArray):
             continue
         if wrong.shape == got.shape and compare(got, wrong, question.atol, question.rtol).ok:
-            return mistake.hint
+            return mistake
     return None
 
 
@@ -66,8 +66,15 @@ def judge(question: Question, case: Case, outcome: Outcome) -> CaseResult:
     comparison = compare(outcome.value, expected, question.atol, question.rtol)
     if comparison.ok:
         return CaseResult(case.name, case.hidden, Status.PASSED, comparison.message)
-    hint = _matching_mistake(question, case, outcome.value)
-    return CaseResult(case.name, case.hidden, Status.FAILED, comparison.message, hint)
+    mistake = _matching_mistake(question, case, outcome.value)
+    return CaseResult(
+        case.name,
+        case.hidden,
+        Status.FAILED,
+        comparison.message,
+        mistake.hint if mistake else None,
+        mistake.name if mistake else None,
+    )
 
 
 def award(question: Question, results: list[CaseResult]) -> float:

@@ -6,8 +6,12 @@ these. `to_json` writes the grading contract that `grades.json` and
 
     {"notebook": str, "chapter": "NN" | None, "status": "graded" | "<status>: <detail>",
      "notes": [str], "questions": {id: {"points", "max_points", "status", "message",
-     "cases": [{"name", "hidden", "status", "message", "hint"}]}},
-     "total": float, "max_total": float}
+     "cases": [{"name", "hidden", "status", "message", "hint", "mistake"}]}},
+     "total": float, "max_total": float, "sandbox": {...}}
+
+`mistake` (the named mistake a hint comes from) and `sandbox` (the protections in
+force, see sandbox.Protections) were added later; readers of the older contract
+can ignore them.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class CaseResult:
     status: Status
     message: str
     hint: str | None = None
+    mistake: str | None = None  # the name of the named mistake whose hint this is
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +68,7 @@ class CaseResult:
             "status": self.status.value,
             "message": self.message,
             "hint": self.hint,
+            "mistake": self.mistake,
         }
 
 

@@ -1,6 +1,6 @@
 """The grader's side of the sandbox: start the worker, hand it jobs, say what protects them.
 
-    with Sandbox(bank) as sandbox:
+    with Sandbox(bank.all()) as sandbox:
         print(sandbox.protections.summary())
         answer = sandbox.run(job, inputs_npz, timeout=120, memory_bytes=4 * 1024**3)
 
@@ -14,6 +14,7 @@ error. `Protections` says, in one line and as JSON, what was in force.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import itertools
 import json
@@ -26,7 +27,7 @@ import sysconfig
 import tempfile
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ from polysemantic.grading.question import Question
 from polysemantic.grading.results import SubmissionStatus
 from polysemantic.grading.worker import EXIT_SANDBOX, STEPS
 
+DEFAULT_TIMEOUT = 120.0  # seconds for one notebook's answers, all cases included
+DEFAULT_MEMORY = 4 * 1024**3  # bytes of address space beyond the worker's libraries
 NOBODY = 65534  # the unprivileged user a root grader runs submissions as
 EXTRA_PROCESSES = 64  # processes (threads count too) a submission may add
 STARTUP_TIMEOUT = 600.0  # seconds for the worker to import torch and the library
@@ -71,8 +74,12 @@ class Protections:
     no_new_privs: bool
     seccomp: bool
     identity: str  # "nobody", "root without privileges (user namespace)", "root", a name
-    timeout: float
-    memory_bytes: int
+    timeout: float | None = None  # the limits of a run, when known
+    memory_bytes: int | None = None
+
+    def with_limits(self, timeout: float, memory_bytes: int | None = None) -> Protections:
+        """The same protections, with the limits of a run."""
+        return replace(self, timeout=timeout, memory_bytes=memory_bytes or DEFAULT_MEMORY)
 
     @property
     def missing(self) -> list[str]:
@@ -109,7 +116,8 @@ class Protections:
         if self.no_new_privs:
             parts.append("no_new_privs")
         parts.append(f"runs as {self.identity}")
-        parts.append(f"limits {self.timeout:g} s, {self.memory_bytes / 1024**3:g} GiB")
+        if self.timeout is not None and self.memory_bytes is not None:
+            parts.append(f"limits {self.timeout:g} s, {self.memory_bytes / 1024**3:g} GiB")
         line = "sandbox: " + ", ".join(parts)
         if self.missing:
             line += "; WEAKER: no " + ", no ".join(self.missing)
@@ -204,22 +212,15 @@ class Sandbox:
 
     questions: every question whose reference must be left out of the worker's
     library (the whole course, so no chapter's reference is there).
-    confine: False runs submissions with the resource limits only (for measuring
-    what the protections cost); the report then says so.
+    protections: the steps of worker.STEPS to take (default: every one this machine
+    grants); fewer, or none, to measure what they cost or to show what each one
+    stops. The report always says what was in force.
     """
 
-    def __init__(
-        self,
-        questions: Iterable[Question],
-        *,
-        confine: bool = True,
-        timeout: float = 120.0,
-        memory_bytes: int = 4 * 1024**3,
-    ):
+    def __init__(self, questions: Iterable[Question], *, protections: Iterable[str] | None = None):
         import numpy
         import torch
 
-        self.timeout, self.memory_bytes = timeout, memory_bytes
         self._ids = itertools.count()
         self._lock = threading.Lock()
         self._waiting: dict[int, concurrent.futures.Future] = {}
@@ -251,7 +252,9 @@ class Sandbox:
                 "hidden": hidden_packages(site_dirs),
                 "drop_to": self.drop_to,
                 "nproc": _processes_of(NOBODY if self.drop_to else os.geteuid()) + EXTRA_PROCESSES,
-                "protections": [s for s in STEPS if s in wanted] if confine else [],
+                "protections": [
+                    s for s in STEPS if s in wanted and (protections is None or s in protections)
+                ],
             }
             self._start(config, site_dirs)
         except BaseException:
@@ -277,8 +280,6 @@ class Sandbox:
             no_new_privs="no_new_privs" in available,
             seccomp="seccomp" in available,
             identity=identity,
-            timeout=timeout,
-            memory_bytes=memory_bytes,
         )
 
     def _start(self, config: dict[str, Any], site_dirs: list[str]) -> None:
@@ -333,9 +334,12 @@ class Sandbox:
         for future in waiting.values():
             future.set_exception(EOFError("the grading worker stopped"))
 
-    def run(self, job: dict[str, Any], inputs: bytes) -> dict[str, Any] | WorkerFailure:
-        """Run one job (see worker.run_job) with `inputs` as its .npz: the worker's JSON
-        answer, or why there is none."""
+    def run(
+        self, job: dict[str, Any], inputs: bytes, *, timeout: float, memory_bytes: int
+    ) -> dict[str, Any] | WorkerFailure:
+        """Run one job (see worker.run_job) with `inputs` as its .npz, for at most
+        `timeout` seconds and `memory_bytes` more memory: the worker's JSON answer, or
+        why there is none."""
         ident = next(self._ids)
         scratch = self._root / f"job-{ident}"
         scratch.mkdir(mode=0o700)
@@ -353,18 +357,22 @@ class Sandbox:
                 {
                     "id": ident,
                     "scratch": str(scratch),
-                    "timeout": self.timeout,
-                    "memory": self.memory_bytes,
+                    "timeout": timeout,
+                    "memory": memory_bytes,
                     "protections": self._in_force,
                 }
             )
             try:
-                reply = future.result(timeout=self.timeout + STARTUP_TIMEOUT)
+                reply = future.result(timeout=timeout + STARTUP_TIMEOUT)
             except (concurrent.futures.TimeoutError, EOFError) as error:
                 return WorkerFailure(SubmissionStatus.ERROR, f"grader error: {error}")
-            return _answer(reply, scratch / "result.json", self.timeout)
+            return _answer(reply, scratch / "result.json", timeout)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+    @property
+    def closed(self) -> bool:
+        return self._process is None or self._process.poll() is not None
 
     def close(self) -> None:
         """Stop the worker (it ends any submission still running) and remove its files."""
@@ -387,6 +395,28 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_shared: dict[tuple, Sandbox] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_sandbox(questions: Iterable[Question]) -> Sandbox:
+    """One fully protected sandbox per set of questions for the whole process (started
+    on first use, stopped at exit), so that grading notebook after notebook starts the
+    worker once."""
+    key = tuple(questions)
+    with _shared_lock:
+        if key not in _shared or _shared[key].closed:
+            if not _shared:
+                atexit.register(_close_shared)
+            _shared[key] = Sandbox(key)
+        return _shared[key]
+
+
+def _close_shared() -> None:
+    for sandbox in _shared.values():
+        sandbox.close()
 
 
 def _user_name() -> str:
