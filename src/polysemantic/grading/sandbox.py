@@ -151,7 +151,7 @@ def _processes_of(uid: int) -> int:
     return count
 
 
-def _site_dirs() -> list[str]:
+def site_dirs() -> list[str]:
     """Where the worker's third-party packages live (numpy, torch, plotly, tqdm)."""
     import numpy
     import plotly
@@ -170,11 +170,11 @@ def _python_roots() -> list[str]:
     return sorted(str(Path(p).resolve()) for p in prefixes | stdlib if Path(p).exists())
 
 
-def hidden_packages(site_dirs: Iterable[str]) -> list[str]:
+def hidden_packages(folders: Iterable[str]) -> list[str]:
     """The real library, wherever it is installed: never readable by a submission."""
     found = {worker_library.PACKAGE}
     found |= {
-        Path(d, "polysemantic").resolve() for d in site_dirs if Path(d, "polysemantic").exists()
+        Path(d, "polysemantic").resolve() for d in folders if Path(d, "polysemantic").exists()
     }
     return sorted(str(p) for p in found)
 
@@ -230,7 +230,7 @@ class Sandbox:
         try:
             self._root.chmod(0o711)
             worker_library.build(questions, self._library)
-            site_dirs = _site_dirs()
+            sites = site_dirs()
             root = os.geteuid() == 0
             python = [sys.executable, os.__file__, numpy.__file__, torch.__file__]
             self.drop_to = NOBODY if root and _others_can_read(python) else None
@@ -246,17 +246,17 @@ class Sandbox:
             config = {
                 "scratch_root": str(self._root),
                 "read_roots": _python_roots()
-                + site_dirs
+                + sites
                 + [str(self._library)]
                 + [p for p in SYSTEM_LIBRARIES + SYSTEM_FILES if Path(p).exists()],
-                "hidden": hidden_packages(site_dirs),
+                "hidden": hidden_packages(sites),
                 "drop_to": self.drop_to,
                 "nproc": _processes_of(NOBODY if self.drop_to else os.geteuid()) + EXTRA_PROCESSES,
                 "protections": [
                     s for s in STEPS if s in wanted and (protections is None or s in protections)
                 ],
             }
-            self._start(config, site_dirs)
+            self._start(config, sites)
         except BaseException:
             self.close()
             raise
@@ -282,10 +282,10 @@ class Sandbox:
             identity=identity,
         )
 
-    def _start(self, config: dict[str, Any], site_dirs: list[str]) -> None:
+    def _start(self, config: dict[str, Any], sites: list[str]) -> None:
         log = open(self._root / "worker.log", "wb")  # noqa: SIM115 - kept for the process
         self._process = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-B", "-c", BOOT, str(self._library), *site_dirs],
+            [sys.executable, "-I", "-S", "-B", "-c", BOOT, str(self._library), *sites],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
