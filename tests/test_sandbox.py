@@ -68,7 +68,7 @@ def test_without_landlock_files_source_and_signals_are_open(env):
         before = env["listeners"].signals
         assert grade_attack(sandbox, "signals_the_grader", env) == 3.0
         time.sleep(0.5)
-        assert env["listeners"].signals == before + 1
+        assert env["listeners"].signals > before  # one per case
         # the network namespace alone still keeps TCP in
         assert grade_attack(sandbox, "tcp_connect", env) == 1.0
 
