@@ -141,6 +141,8 @@ class Protections:
 def _processes_of(uid: int) -> int:
     """How many processes and threads the user already has (RLIMIT_NPROC counts them)."""
     count = 0
+    if not os.path.isdir("/proc"):  # not Linux: the limit is on processes of the user
+        return 0
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:

@@ -75,10 +75,14 @@ def _limit(request: dict[str, Any]) -> None:
     file size, processes, no core dumps."""
     cpu = int(request["timeout"]) + 5
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    with open("/proc/self/statm") as f:
-        mapped = int(f.read().split()[0]) * resource.getpagesize()
-    memory = mapped + int(request["memory"])
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    try:
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * resource.getpagesize()
+    except OSError:  # not Linux (macOS does not enforce RLIMIT_AS anyway)
+        mapped = None
+    if mapped is not None:
+        memory = mapped + int(request["memory"])
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE, FILE_SIZE))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if "nproc" in request:  # root ignores it (the seccomp filter refuses forks anyway)
