@@ -429,6 +429,18 @@ GRADER_ATTACKS = {
         0.0,
         "graded",
     ),
+    "inherited_descriptors": contained(
+        # a pipe to the grader or a file the worker had open would bypass Landlock
+        "import stat\n"
+        "for fd in range(256):\n"
+        "    try:\n"
+        "        mode = os.fstat(fd).st_mode\n"
+        "    except OSError:\n"
+        "        continue\n"
+        "    if not stat.S_ISCHR(mode):\n"
+        f"        return {CORRECT}\n"
+        "raise RuntimeError('only /dev/null is open')"
+    ),
     "parser_bomb": (["x = " + "(" * 300 + "1" + ")" * 300, GOOD_LOSS], 1.0, "graded"),
     "reordered_and_duplicated": (
         [GOOD_LOSS, "def response_matrix(W, b):\n    return W", GOOD_RESPONSE],

@@ -434,7 +434,11 @@ def _answer(
     reply: dict[str, Any], result_path: Path, timeout: float
 ) -> dict[str, Any] | WorkerFailure:
     """What a child's end means: its result, or the failure to report."""
-    code = int(reply.get("exit", -1))
+    if reply.get("failed") or reply.get("exit") is None:
+        return WorkerFailure(
+            SubmissionStatus.ERROR, f"grader error: the worker could not start it ({reply})"
+        )
+    code = int(reply["exit"])
     if reply.get("timed_out"):
         return WorkerFailure(
             SubmissionStatus.TIMEOUT, f"the answers took longer than {timeout:g} s"

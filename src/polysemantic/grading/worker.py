@@ -264,6 +264,8 @@ def _child(request: dict[str, Any], rules: list[tuple[str, int]], devnull: int) 
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for fd in (0, 1, 2):  # the zygote's pipes to the grader are not the child's
             os.dup2(devnull, fd)
+        os.closerange(3, devnull)  # nor any file the zygote opened (Landlock spares
+        os.closerange(devnull + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])  # those)
         _limit(request)
         confine(request, rules, strict=True)
         os.chdir(request["scratch"])
@@ -366,7 +368,11 @@ def serve() -> None:
     pending = configs[1:]
     while True:
         for request in pending:
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as error:
+                _send({"id": request["id"], "exit": None, "failed": f"fork: {error.strerror}"})
+                continue
             if pid == 0:
                 os.close(wake_r)
                 os.close(wake_w)
