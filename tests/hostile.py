@@ -441,6 +441,20 @@ GRADER_ATTACKS = {
         f"        return {CORRECT}\n"
         "raise RuntimeError('only /dev/null is open')"
     ),
+    "echoes_hidden_inputs": (
+        # what students see (public cases' messages) is written before any hidden input
+        [
+            "import torch\nSEEN = []\n"
+            "def response_matrix(W, b):\n"
+            "    SEEN.append(tuple(W.shape))\n"
+            f"    return {CORRECT}\n"
+            "def monosemanticity_score(R):\n"
+            "    raise RuntimeError(f'seen {SEEN}')\n",
+            GOOD_LOSS,
+        ],
+        3.0,
+        "graded",
+    ),
     "parser_bomb": (["x = " + "(" * 300 + "1" + ")" * 300, GOOD_LOSS], 1.0, "graded"),
     "reordered_and_duplicated": (
         [GOOD_LOSS, "def response_matrix(W, b):\n    return W", GOOD_RESPONSE],

@@ -160,6 +160,19 @@ def test_the_reference_answers_nothing_inside_the_worker(graded):
     assert "course's reference" in message and "not available while grading" in message
 
 
+def test_no_public_message_echoes_a_hidden_input(graded):
+    payload = json.loads(graded["out"].with_suffix(".json").read_text(encoding="utf-8"))
+    echo = next(s for s in payload["submissions"] if "echoes_hidden_inputs" in s["notebook"])
+    hidden_shapes = {
+        str(tuple(c.inputs["W"].shape)) for c in COURSE.get("01.response_matrix").hidden_cases(0)
+    }
+    cases = echo["questions"]["01.monosemanticity_score"]["cases"]
+    public = [c["message"] for c in cases if not c["hidden"]]
+    assert public and all("(4, 4)" in m for m in public)  # it did echo what it saw...
+    assert not any(shape in m for m in public for shape in hidden_shapes)  # ...before hidden
+    assert any(shape in c["message"] for c in cases if c["hidden"] for shape in hidden_shapes)
+
+
 def test_gradebook_layout_and_json(graded):
     rows, out = graded["rows"], graded["out"]
     with open(out, encoding="utf-8") as f:

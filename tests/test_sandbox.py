@@ -382,3 +382,31 @@ def test_the_real_package_is_hidden_wherever_it_is_installed(tmp_path):
     (site / "polysemantic").mkdir(parents=True)
     hidden = hidden_packages([str(site)])
     assert str(PACKAGE.resolve()) in hidden and str((site / "polysemantic").resolve()) in hidden
+
+
+def test_a_protection_that_fails_stops_the_child_before_any_code(tmp_path):
+    """Never weaker than reported: a step the grader asked for that fails ends the
+    child with its own exit code, and the submission is a grader error, not graded."""
+    from polysemantic.grading.sandbox import _answer
+    from polysemantic.grading.worker import EXIT_SANDBOX
+
+    request = {"protections": ["landlock"], "landlock_abi": 0, "scratch": str(tmp_path)}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, sys\n"
+            "from polysemantic.grading.worker import confine\n"
+            "confine(json.loads(sys.argv[1]), [], strict=True)\n"
+            "print('the submission would run now')",
+            json.dumps(request),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == EXIT_SANDBOX + STEPS.index("landlock")
+    assert "would run" not in run.stdout
+    failure = _answer({"exit": run.returncode}, tmp_path / "result.json", 10)
+    assert failure.status.value == "error" and "could not set up its landlock" in failure.detail

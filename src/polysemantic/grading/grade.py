@@ -50,7 +50,10 @@ def _chapter_payload(questions: tuple[Question, ...], seed: int | None) -> tuple
         {
             "id": q.id,
             "answer_name": q.answer_name,
-            "cases": [payload.encode(case.inputs, arrays) for case in cases_for(q, seed)],
+            "cases": [
+                {"hidden": case.hidden, "inputs": payload.encode(case.inputs, arrays)}
+                for case in cases_for(q, seed)
+            ],
         }
         for q in questions
     ]

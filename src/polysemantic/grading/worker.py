@@ -20,7 +20,9 @@ number, before any submitted code runs: never weaker than reported.
 
 The child then reads job.json (the definitions, the answer names, each case's
 inputs as plain data from inputs.npz), runs the definitions statement by statement,
-calls each answer on each case and writes result.json: arrays as shape and numbers.
+calls each answer on every public case, then on every hidden one (so that no
+message a student sees was written after a hidden input was seen), and writes
+result.json: arrays as shape and numbers.
 The verdict is reached by the grader, which is the only process that ever holds a
 question or a reference.
 
@@ -238,20 +240,32 @@ def run_job(scratch: str) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         notes = run_definitions(job["code"], namespace)
-        for question in job["questions"]:
+        outcomes: dict[tuple[int, int], dict[str, Any]] = {}
+        calls = [  # every public case first: nothing a student sees can echo a hidden input
+            (q, c)
+            for hidden in (False, True)
+            for q, question in enumerate(job["questions"])
+            for c, case in enumerate(question["cases"])
+            if bool(case.get("hidden")) == hidden
+        ]
+        for q, c in calls:
+            question = job["questions"][q]
             answer = namespace.get(question["answer_name"])
             if not callable(answer):
-                answers[question["id"]] = {
-                    "missing": f"no function named `{question['answer_name']}` in the notebook"
-                }
                 continue
-            outcomes = []
-            for case in question["cases"]:
-                try:
-                    outcomes.append(_call(answer, payload.decode(case, arrays)))
-                except BaseException as error:  # noqa: BLE001
-                    outcomes.append({"error": f"raised {type(error).__name__}: {error}"[:500]})
-            answers[question["id"]] = {"outcomes": outcomes}
+            try:
+                inputs = payload.decode(question["cases"][c]["inputs"], arrays)
+                outcomes[q, c] = _call(answer, inputs)
+            except BaseException as error:  # noqa: BLE001
+                outcomes[q, c] = {"error": f"raised {type(error).__name__}: {error}"[:500]}
+    for q, question in enumerate(job["questions"]):
+        if not callable(namespace.get(question["answer_name"])):
+            answers[question["id"]] = {
+                "missing": f"no function named `{question['answer_name']}` in the notebook"
+            }
+        else:
+            cases = range(len(question["cases"]))
+            answers[question["id"]] = {"outcomes": [outcomes.get((q, c)) for c in cases]}
     return {"answers": answers, "notes": notes[:20]}
 
 
