@@ -215,6 +215,7 @@ REFERENCE_ROUTES = {
         "            pass\n"
         "raise RuntimeError('no memory to read')"
     ),
+    "reads_home": contained(f"os.listdir('/root')\nreturn {CORRECT}"),
     "reads_etc_passwd": contained(f"open('/etc/passwd').read()\nreturn {CORRECT}"),
 }
 
@@ -234,6 +235,13 @@ FILE_ATTACKS = {
         "open('mine', 'w').write('x')\n"
         f"os.rename('mine', @@OUTSIDE@@ + '/renamed')\nreturn {CORRECT}"
     ),
+    "hardlink_escape": contained(
+        "open('mine', 'w').write('x')\n"
+        f"os.link('mine', @@OUTSIDE@@ + '/hardlink')\nreturn {CORRECT}"
+    ),
+    "chown_outside": contained(f"os.chown(@@VICTIM@@, 65534, 65534)\nreturn {CORRECT}"),
+    "touch_outside": contained(f"os.utime(@@VICTIM@@, (0, 0))\nreturn {CORRECT}"),
+    "xattr_outside": contained(f"os.setxattr(@@VICTIM@@, 'user.mark', b'1')\nreturn {CORRECT}"),
     "chmod_outside": contained(f"os.chmod(@@VICTIM@@, 0o777)\nreturn {CORRECT}"),
     "truncate_outside": contained(f"os.truncate(@@VICTIM@@, 0)\nreturn {CORRECT}"),
     "deletes_files": (
@@ -265,6 +273,19 @@ PROCESS_ATTACKS = {
         "argv = (ctypes.c_char_p * 2)(b'/bin/true', None)\n"
         "libc.execv(b'/bin/true', argv)\n"
         "raise OSError('exec refused')"
+    ),
+    "ptrace_the_worker": contained(
+        "import ctypes\n"
+        "if ctypes.CDLL(None).ptrace(16, os.getppid(), 0, 0) == 0:\n"  # PTRACE_ATTACH
+        f"    return {CORRECT}\n"
+        "raise OSError('ptrace refused')"
+    ),
+    "file_bomb": contained(
+        "with open('big', 'wb') as f:\n"
+        "    for _ in range(100):\n"
+        "        f.write(b'x' * 1024**2)\n"
+        f"if os.path.getsize('big') >= 100 * 1024**2:\n    return {CORRECT}\n"
+        "raise OSError('too small')"
     ),
     "signals_the_grader": contained(
         f"import signal\nos.kill(@@GRADER_PID@@, signal.SIGUSR1)\nreturn {CORRECT}"
@@ -472,9 +493,6 @@ CORPUS = {
     **DEFINITION_TIME,
     **GRADER_ATTACKS,
 }
-
-# What must not exist, or must be unchanged, after the corpus ran (relative to OUTSIDE).
-WRITTEN_OUTSIDE = ("written", "renamed", "through_link", "decorator")
 
 
 class Listeners:

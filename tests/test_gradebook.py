@@ -114,6 +114,8 @@ def test_nothing_was_written_or_changed_outside_scratch(graded):
     assert sorted(p.name for p in outside.iterdir()) == ["victim.txt"], list(outside.iterdir())
     victim = outside / "victim.txt"
     assert victim.read_text() == "intact" and victim.stat().st_mode & 0o777 == 0o666
+    assert victim.stat().st_uid == os.geteuid() and victim.stat().st_mtime > 0
+    assert os.listxattr(victim) == []
     for path in graded["paths"]:
         assert path.exists()  # deletes_files removed nothing
     mark = graded["values"]["MARK"]
