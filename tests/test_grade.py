@@ -103,6 +103,25 @@ def test_calling_the_reference_earns_nothing(tmp_path):
         assert "reference" in result["questions"][qid]["message"]
 
 
+def test_the_notebook_imports_and_library_helpers_work_while_grading(tmp_path):
+    """What a notebook imports from the library is there while grading (inert check,
+    score and needs_answer; helpers such as data.seeded), and answers may use it."""
+    path = notebook_with(
+        tmp_path,
+        "import torch\nfrom polysemantic import check, figures, needs_answer, score",
+        "from polysemantic.data import seeded\n"
+        "from polysemantic.monosemanticity import MonosemanticConfig, response_matrix",
+        "def reconstruction_loss(x, x_hat):\n"
+        "    noise = torch.rand(1, generator=seeded(MonosemanticConfig().seed)) * 0\n"
+        "    with needs_answer('01.reconstruction_loss'):\n"
+        "        check('01.reconstruction_loss', reconstruction_loss)\n"
+        "    return ((x - x_hat) ** 2).sum(-1).mean() + noise.sum()",
+    )
+    result = grade_notebook(path)
+    assert result["questions"]["01.reconstruction_loss"]["points"] == 1
+    assert result["notes"] == []  # every import worked
+
+
 def test_only_definitions_run(tmp_path):
     """Top-level code (training, plots, a stray sys.exit) is not run by the grader."""
     path = notebook_with(

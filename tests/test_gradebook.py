@@ -1,188 +1,142 @@
-"""The classroom grader: a gradebook for a folder, and a corpus of hostile submissions.
+"""The classroom grader: a gradebook for a folder, and the hostile corpus (tests/hostile.py).
 
 Every hostile notebook also holds a correct `reconstruction_loss` (1 point) next to
 its attack, so each row shows both that the attack was contained and that the rest
 of the submission was still graded. Two honest solutions are graded in the same
-run: their rows must come out at full marks, whatever the others did.
+run: their rows must come out at full marks, whatever the others did. Beyond the
+rows: nothing outside the scratch folders changed, and no connection or signal
+reached the grader's process (it listens for them while grading).
 """
 
 import csv
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from hostile import (
+    CORPUS,
+    DEFINITION_TIME,
+    FILE_ATTACKS,
+    GOOD_LOSS,
+    GRADER_ATTACKS,
+    NETWORK_ATTACKS,
+    PROCESS_ATTACKS,
+    REFERENCE_ROUTES,
+    Listeners,
+    ensure_bytecode,
+    notebook,
+    open_folder,
+    placeholders,
+    write,
+)
 from polysemantic.course import COURSE
-from polysemantic.grading.gradebook import grade_many, student_id, write_gradebook
+from polysemantic.grading.gradebook import grade_class, student_id, write_gradebook
 
 ROOT = Path(__file__).resolve().parents[1]
-GOOD_LOSS = "def reconstruction_loss(x, x_hat):\n    return ((x - x_hat) ** 2).sum(-1).mean()\n"
-GOOD_RESPONSE = "import torch\ndef response_matrix(W, b):\n    return torch.relu(W + b[:, None])\n"
-
-
-def _notebook(*sources: str) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    nb.metadata["polysemantic"] = {"chapter": "01"}
-    return nb
-
-
-def _attack(body: str) -> str:
-    """A response_matrix whose body is the attack (indented), plus the good loss."""
-    lines = "\n".join("    " + line for line in body.splitlines())
-    return "import os, sys, shutil, torch, numpy\ndef response_matrix(W, b):\n" + lines + "\n"
-
-
-# name -> (cells, expected total, expected status)
-CORPUS = {
-    "infinite_loop": ([_attack("while True:\n    pass"), GOOD_LOSS], 0.0, "timeout"),
-    "memory_bomb": ([_attack("x = bytearray(50 * 1024**3)\nreturn x"), GOOD_LOSS], 1.0, "graded"),
-    "fork_bomb": ([_attack("while True:\n    os.fork()"), GOOD_LOSS], 1.0, "graded"),
-    "sys_exit": ([_attack("sys.exit(0)"), GOOD_LOSS], 1.0, "graded"),
-    "os_exit": ([_attack("os._exit(0)"), GOOD_LOSS], 0.0, "crash"),
-    "keyboard_interrupt": ([_attack("raise KeyboardInterrupt"), GOOD_LOSS], 1.0, "graded"),
-    "system_exit_top_level": (["raise SystemExit(1)", GOOD_LOSS], 1.0, "graded"),
-    "output_flood": (
-        [
-            _attack(
-                "for _ in range(10):\n    sys.stdout.write('x' * 10**8)\n"
-                "os.write(1, b'y' * 10**7)\nreturn torch.relu(W + b[:, None])"
-            ),
-            GOOD_LOSS,
-        ],
-        3.0,
-        "graded",
-    ),
-    "monkeypatch": (
-        [
-            _attack(
-                "import polysemantic.grading.judge as judge\n"
-                "import polysemantic.grading.compare as compare\n"
-                "numpy.allclose = numpy.isclose = lambda *a, **k: True\n"
-                "torch.allclose = torch.equal = lambda *a, **k: True\n"
-                "judge.judge = lambda *a, **k: None\ncompare.compare = lambda *a, **k: None\n"
-                "return torch.zeros_like(W)"
-            ),
-            GOOD_LOSS,
-        ],
-        1.0,
-        "graded",
-    ),
-    "liar": (
-        [
-            _attack(
-                "class Liar:\n    def __eq__(self, other):\n        return True\n"
-                "    def __array__(self, *a, **k):\n        raise TypeError\n"
-                "return Liar()"
-            ),
-            GOOD_LOSS,
-        ],
-        1.0,
-        "graded",
-    ),
-    "calls_reference": (
-        [
-            _attack(
-                "from polysemantic.monosemanticity import response_matrix as r\nreturn r(W, b)"
-            ),
-            GOOD_LOSS,
-        ],
-        1.0,
-        "graded",
-    ),
-    "reloads_reference": (
-        [
-            _attack(
-                "import importlib, polysemantic.monosemanticity as m\n"
-                "m = importlib.reload(m)\nreturn m.response_matrix(W, b)"
-            ),
-            GOOD_LOSS,
-        ],
-        1.0,
-        "graded",
-    ),
-    "reimports_reference": (
-        [
-            _attack(
-                "for name in [k for k in sys.modules if 'polysemantic' in k]:"
-                "\n    del sys.modules[name]\n"
-                "from polysemantic.monosemanticity import response_matrix\n"
-                "return response_matrix(W, b)"
-            ),
-            GOOD_LOSS,
-        ],
-        1.0,
-        "graded",
-    ),
-    "writes_output": (
-        [_attack("open(OUT, 'w').write('hacked')\nreturn torch.relu(W + b[:, None])"), GOOD_LOSS],
-        3.0,
-        "graded",
-    ),
-    "deletes_files": (
-        [
-            _attack(
-                "shutil.rmtree(SUBMISSIONS, ignore_errors=True)\nreturn torch.relu(W + b[:, None])"
-            ),
-            GOOD_LOSS,
-        ],
-        3.0,
-        "graded",
-    ),
-    "reordered_and_duplicated": (
-        [GOOD_LOSS, "def response_matrix(W, b):\n    return W", GOOD_RESPONSE],
-        3.0,
-        "graded",
-    ),
-    "answers_deleted": (["x = 1"], 0.0, "graded"),
-}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("submissions")
     out = tmp_path_factory.mktemp("out") / "grades.csv"
-    for name, (cells, _, _) in CORPUS.items():
-        cells = [
-            c.replace("OUT", repr(str(out))).replace("SUBMISSIONS", repr(str(folder)))
-            for c in cells
-        ]
-        nbformat.write(_notebook(*cells), folder / f"{name}_01.ipynb")
+    outside = open_folder(tmp_path_factory.mktemp("outside"))
+    listeners = Listeners()
+    values = placeholders(folder, outside, out, listeners)
+    ensure_bytecode()
+    for name in CORPUS:
+        write(folder, name, values)
     for name in ("honest_a", "honest_b"):
         (folder / f"{name}_01.ipynb").write_bytes(
             (ROOT / "solutions" / "01_monosemanticity.ipynb").read_bytes()
         )
     (folder / "invalid_json_01.ipynb").write_text("{ not json")
     nbformat.write(nbformat.v4.new_notebook(), folder / "empty_01.ipynb")
-    old = nbformat.convert(_notebook(GOOD_LOSS), 3)
+    old = nbformat.convert(notebook(GOOD_LOSS), 3)
     (folder / "old_format_01.ipynb").write_text(nbformat.writes(old, version=3))
-    nbformat.write(_notebook(GOOD_LOSS), folder / "élève_学生_01.ipynb")
+    nbformat.write(notebook(GOOD_LOSS), folder / "élève_学生_01.ipynb")
     paths = sorted(folder.glob("*.ipynb"))
-    results = grade_many(paths, COURSE, jobs=2, timeout=20)
-    write_gradebook(results, out, COURSE, force=True)  # after a submission wrote into `out`
+    try:
+        graded = grade_class(paths, COURSE, jobs=2, timeout=20)
+    finally:
+        time.sleep(0.5)  # let the listeners see anything still in flight
+        listeners.close()
+    write_gradebook(graded.results, out, COURSE, sandbox=graded.sandbox)
     with open(out, encoding="utf-8") as f:
         rows = {Path(r["file"]).stem.removesuffix("_01"): r for r in csv.DictReader(f)}
-    return rows, out
+    return {
+        "rows": rows,
+        "out": out,
+        "outside": outside,
+        "folder": folder,
+        "paths": paths,
+        "listeners": listeners,
+        "values": values,
+        "sandbox": graded.sandbox,
+    }
+
+
+def test_the_corpus_is_large_and_covers_every_class():
+    assert len(CORPUS) >= 30
+    for group in (
+        REFERENCE_ROUTES,
+        FILE_ATTACKS,
+        PROCESS_ATTACKS,
+        NETWORK_ATTACKS,
+        DEFINITION_TIME,
+        GRADER_ATTACKS,
+    ):
+        assert len(group) >= 3
 
 
 @pytest.mark.parametrize("name", sorted(CORPUS))
 def test_hostile_submission_gets_its_expected_row(graded, name):
-    rows, _ = graded
+    rows = graded["rows"]
     _, total, status = CORPUS[name]
     assert float(rows[name]["total"]) == total, rows[name]
     assert rows[name]["status"] == status, rows[name]
 
 
 def test_honest_rows_are_untouched(graded):
-    rows, _ = graded
+    rows = graded["rows"]
     for name in ("honest_a", "honest_b"):
         assert float(rows[name]["total"]) == 7.0 and rows[name]["status"] == "graded"
+        assert rows[name]["reason"] == ""
+
+
+def test_nothing_was_written_or_changed_outside_scratch(graded):
+    outside = graded["outside"]
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.txt"], list(outside.iterdir())
+    victim = outside / "victim.txt"
+    assert victim.read_text() == "intact" and victim.stat().st_mode & 0o777 == 0o666
+    assert victim.stat().st_uid == os.geteuid() and victim.stat().st_mtime > 0
+    assert os.listxattr(victim) == []
+    for path in graded["paths"]:
+        assert path.exists()  # deletes_files removed nothing
+    mark = graded["values"]["MARK"]
+    assert not Path("/tmp", mark).exists() and not Path("/root", mark).exists()
+
+
+def test_no_connection_or_signal_reached_the_grader(graded):
+    assert graded["listeners"].reached == []
+    assert graded["listeners"].signals == 0
+
+
+def test_the_protections_in_force_are_recorded(graded):
+    payload = json.loads(graded["out"].with_suffix(".json").read_text(encoding="utf-8"))
+    sandbox = payload["sandbox"]
+    assert sandbox == graded["sandbox"] and sandbox["summary"].startswith("sandbox: ")
+    if sys.platform == "linux" and os.geteuid() == 0:
+        assert sandbox["identity"] != "root"  # as root, a submission never keeps root's powers
 
 
 def test_unreadable_empty_old_and_non_ascii(graded):
-    rows, _ = graded
+    rows = graded["rows"]
     assert rows["invalid_json"]["status"] == "unreadable"
     assert "invalid JSON" in rows["invalid_json"]["reason"]
     assert float(rows["invalid_json"]["total"]) == 0
@@ -193,26 +147,46 @@ def test_unreadable_empty_old_and_non_ascii(graded):
 
 
 def test_reasons_name_what_went_wrong(graded):
-    rows, _ = graded
+    rows = graded["rows"]
     assert rows["infinite_loop"]["reason"].startswith("timeout")
     assert "01.response_matrix: error" in rows["fork_bomb"]["reason"]
     assert "01.response_matrix: error" in rows["liar"]["reason"]  # not numbers: rejected
+    assert "01.response_matrix: missing" in rows["default_argument_reads_source"]["reason"]
+    assert "syntax error" in rows["parser_bomb"]["reason"]
+
+
+def test_the_reference_answers_nothing_inside_the_worker(graded):
+    payload = json.loads(graded["out"].with_suffix(".json").read_text(encoding="utf-8"))
+    by_name = {Path(s["notebook"]).stem.removesuffix("_01"): s for s in payload["submissions"]}
+    message = by_name["calls_reference"]["questions"]["01.response_matrix"]["message"]
+    assert "course's reference" in message and "not available while grading" in message
+
+
+def test_no_public_message_echoes_a_hidden_input(graded):
+    payload = json.loads(graded["out"].with_suffix(".json").read_text(encoding="utf-8"))
+    echo = next(s for s in payload["submissions"] if "echoes_hidden_inputs" in s["notebook"])
+    hidden_shapes = {
+        str(tuple(c.inputs["W"].shape)) for c in COURSE.get("01.response_matrix").hidden_cases(0)
+    }
+    cases = echo["questions"]["01.monosemanticity_score"]["cases"]
+    public = [c["message"] for c in cases if not c["hidden"]]
+    assert public and all("(4, 4)" in m for m in public)  # it did echo what it saw...
+    assert not any(shape in m for m in public for shape in hidden_shapes)  # ...before hidden
+    assert any(shape in c["message"] for c in cases if c["hidden"] for shape in hidden_shapes)
 
 
 def test_gradebook_layout_and_json(graded):
-    rows, out = graded
+    rows, out = graded["rows"], graded["out"]
     with open(out, encoding="utf-8") as f:
-        header, maximum = next(csv.reader(f)), None
-        f.seek(0)
         reader = csv.reader(f)
-        next(reader)
-        maximum = next(reader)
-    assert header[:2] == ["file", "student"] and header[-5:] == [
+        header, maximum = next(reader), next(reader)
+    assert header[:2] == ["file", "student"] and header[-6:] == [
         "total",
         "max",
         "percent",
         "status",
         "reason",
+        "flags",
     ]
     assert maximum[0] == "(maximum)" and maximum[header.index("total")] == "7"
     payload = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
@@ -220,6 +194,7 @@ def test_gradebook_layout_and_json(graded):
     honest = next(s for s in payload["submissions"] if "honest_a" in s["notebook"])
     cases = honest["questions"]["01.response_matrix"]["cases"]
     assert any(c["hidden"] for c in cases) and all(c["status"] == "passed" for c in cases)
+    assert "sandbox" not in honest and "flags" in honest
 
 
 def test_student_ids_from_file_names():

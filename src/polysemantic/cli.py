@@ -2,7 +2,8 @@
 
 polysemantic exercises [--check]        regenerate exercises/ from solutions/
 polysemantic grade NOTEBOOK [--json]    grade one notebook's answers
-polysemantic grade DIR... --out CSV     a gradebook for many submissions
+polysemantic grade DIR... --out CSV     a gradebook for many submissions (and
+                                        --feedback DIR: a file for each student)
 polysemantic execute [NOTEBOOK...]      rerun solution notebooks, storing their outputs
 polysemantic book [--without-solutions] build the HTML book into _build/html
 polysemantic lab                        open your copies of the exercises in JupyterLab
@@ -62,23 +63,36 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from polysemantic.course import COURSE
-    from polysemantic.grading.gradebook import (
-        GradebookError,
-        check_outputs_free,
-        collect,
-        grade_many,
-        write_gradebook,
-    )
+    import warnings
 
+    warnings.simplefilter("ignore")  # the grader speaks for itself (notes, reasons)
     if args.gradescope is not None:
         return _gradescope_bundle(args)
     if not args.notebooks:
         return _fail("grade", "name the notebooks (or folders) to grade")
     if args.gradescope_results is not None:
         return _gradescope_results(args)
-    if args.out is None and len(args.notebooks) == 1 and not args.notebooks[0].is_dir():
+    single = len(args.notebooks) == 1 and not args.notebooks[0].is_dir()
+    if args.out is None and args.feedback is None and single:
         return _grade_single(args)
+    return _grade_class(args)
+
+
+def _grade_class(args: argparse.Namespace) -> int:
+    """A gradebook, the integrity report, item analysis and feedback for many notebooks."""
+    from polysemantic.course import COURSE
+    from polysemantic.grading import feedback, integrity, item_analysis
+    from polysemantic.grading.gradebook import (
+        GradebookError,
+        check_outputs_free,
+        collect,
+        grade_class,
+        outputs,
+        student_id,
+        write_gradebook,
+    )
+    from polysemantic.grading.sandbox import SandboxError
+
     try:
         paths = collect(args.notebooks)
         if args.out is not None and not args.force:  # before grading, not after
@@ -87,19 +101,59 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return _fail("grade", str(error))
     if not paths:
         return _fail("grade", "no notebooks found in " + ", ".join(map(str, args.notebooks)))
+    names = feedback.file_names(str(p) for p in paths)
+    if args.feedback is not None:
+        if args.feedback.exists() and not args.feedback.is_dir():
+            return _fail("grade", f"{args.feedback} is a file, not a folder for --feedback")
+        there = feedback.existing(args.feedback, names.values())
+        if there and not args.force:
+            return _fail(
+                "grade",
+                f"{there[0]} already exists ({len(there)} feedback file(s) would be replaced): "
+                "choose another --feedback folder, or pass --force",
+            )
     print(
         f"grading {len(paths)} notebook(s), {args.jobs or 'one per core'} at a time ...",
         file=sys.stderr,
         flush=True,
     )
-    results = grade_many(paths, COURSE, jobs=args.jobs, seed=args.seed, timeout=args.timeout)
+    try:
+        graded = grade_class(paths, COURSE, jobs=args.jobs, seed=args.seed, timeout=args.timeout)
+    except SandboxError as error:
+        return _fail("grade", str(error))
+    results = graded.results
+    if graded.sandbox is not None:
+        print(graded.sandbox["summary"])
     for r in results:
         status = "" if r.status == SubmissionStatus.GRADED else f"  ({r.status})"
         print(f"{r.total:>6g} / {r.max_total:<4g} {r.notebook}{status}")
+    chapters = {r.chapter for r in results if r.chapter}
+    questions = [q for q in COURSE.all() if q.chapter in chapters]
+    report = integrity.check(graded.code.items(), results, questions)
+    flags = report.flags(lambda notebook: student_id(Path(notebook)))
+    flagged = sum(len(f) for f in flags.values())
+    identical = sum(p.identical for p in report.pairs)
+    print(
+        f"integrity: {flagged} flag(s) on {len(flags)} submission(s); {len(report.pairs)} "
+        f"similar pair(s), {identical} identical up to renaming "
+        f"(answers under {integrity.MIN_NODES} syntax nodes are not compared)"
+    )
+    items = item_analysis.analyse(results, questions)
+    if items:
+        print("item analysis (share of the class that passed):")
+        print(item_analysis.table(items))
     if args.out is not None:
         # Checked before grading; what appeared since came from a submission: replace it.
-        json_path = write_gradebook(results, args.out, COURSE, force=True)
-        print(f"wrote {args.out} and {json_path}")
+        json_path = write_gradebook(
+            results, args.out, COURSE, force=True, flags=flags, sandbox=graded.sandbox
+        )
+        _, _, similarity_csv, items_csv = outputs(args.out)
+        report.write_csv(similarity_csv, lambda notebook: student_id(Path(notebook)))
+        item_analysis.write_csv(items, items_csv)
+        print(f"wrote {args.out}, {json_path}, {similarity_csv} and {items_csv}")
+    if args.feedback is not None:
+        count = feedback.write(results, args.feedback, student_id, names)
+        print(f"wrote {count} feedback file(s) into {args.feedback}")
     return 0
 
 
@@ -132,6 +186,8 @@ def _gradescope_results(args: argparse.Namespace) -> int:
     args.gradescope_results.write_text(
         json.dumps(results_json(result), indent=1, ensure_ascii=False), encoding="utf-8"
     )
+    if result.sandbox is not None:
+        print(result.sandbox["summary"])
     print(f"{result.total:g} / {result.max_total:g} points")
     return 0
 
@@ -140,16 +196,19 @@ def _grade_single(args: argparse.Namespace) -> int:
     from polysemantic.course import COURSE
     from polysemantic.grading.grade import grade_notebook
     from polysemantic.grading.notebook import NotebookError
+    from polysemantic.grading.sandbox import SandboxError
 
     try:
         result = grade_notebook(
             args.notebooks[0], COURSE, hidden_seed=args.seed, timeout=args.timeout
         )
-    except NotebookError as error:
+    except (NotebookError, SandboxError) as error:
         return _fail("grade", str(error))
     if args.json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return 0
+    if result.sandbox is not None:
+        print(result.sandbox["summary"])
     print(
         f"{result.notebook}: {result.total:g} / {result.max_total:g} points"
         + ("" if result.status == SubmissionStatus.GRADED else f" ({result.status_line})")
@@ -335,9 +394,19 @@ def main(argv: list[str] | None = None) -> int:
         "--out",
         type=Path,
         metavar="CSV",
-        help="write a gradebook CSV (and a JSON with every case beside it)",
+        help="write a gradebook CSV (and beside it: a JSON with every case, "
+        "similarity.csv, item_analysis.csv)",
     )
-    grade.add_argument("--force", action="store_true", help="replace existing --out files")
+    grade.add_argument(
+        "--feedback",
+        type=Path,
+        metavar="DIR",
+        help="write one Markdown feedback file per submission into DIR (hidden cases "
+        "counted, not shown)",
+    )
+    grade.add_argument(
+        "--force", action="store_true", help="replace existing --out and --feedback files"
+    )
     grade.add_argument(
         "--jobs",
         type=int,

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from polysemantic.grading.compare import NotAnArray, compare, to_array
-from polysemantic.grading.question import Case, Question
+from polysemantic.grading.question import Case, Mistake, Question
 from polysemantic.grading.results import CaseResult, Status
 
 
@@ -39,7 +39,7 @@ class TimeLimitExceeded(Exception):
 
 
 @contextlib.contextmanager
-def _time_limit(seconds: float | None) -> Iterator[None]:
+def time_limit(seconds: float | None) -> Iterator[None]:
     """Raise TimeLimitExceeded in the block after `seconds` of wall time (Unix, main
     thread only; elsewhere no limit, and the grader's own timeout still applies)."""
     usable = (
@@ -63,11 +63,11 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def run_answer(answer: Callable[..., Any], case: Case, time_limit: float | None = None) -> Outcome:
-    """Call `answer(**case.inputs)` on a private copy of the inputs, within `time_limit`."""
+def run_answer(answer: Callable[..., Any], case: Case, seconds: float | None = None) -> Outcome:
+    """Call `answer(**case.inputs)` on a private copy of the inputs, within `seconds`."""
     inputs = copy.deepcopy(case.inputs)
     try:
-        with _time_limit(time_limit):
+        with time_limit(seconds):
             value = answer(**inputs)
     except NotImplementedError:
         return Outcome(not_attempted=True)
@@ -81,11 +81,11 @@ def run_answer(answer: Callable[..., Any], case: Case, time_limit: float | None 
         return Outcome(error=str(error))
 
 
-def _matching_mistake(question: Question, case: Case, got: np.ndarray) -> str | None:
+def _matching_mistake(question: Question, case: Case, got: np.ndarray) -> Mistake | None:
     if question.outcome is not None:  # a training loop: recognise a mistake by its sign
         for mistake in question.mistakes:
             if mistake.sign is not None and mistake.sign(case.inputs, case.truth, got):
-                return mistake.hint
+                return mistake
         return None
     for mistake in question.mistakes:
         try:  # a mistake may not apply to every case (a transpose of a non-square W)
@@ -93,7 +93,7 @@ def _matching_mistake(question: Question, case: Case, got: np.ndarray) -> str | 
         except (RuntimeError, ValueError, IndexError, NotAnArray):
             continue
         if wrong.shape == got.shape and compare(got, wrong, question.atol, question.rtol).ok:
-            return mistake.hint
+            return mistake
     return None
 
 
@@ -111,8 +111,15 @@ def judge(question: Question, case: Case, outcome: Outcome) -> CaseResult:
         comparison = compare(outcome.value, expected, question.atol, question.rtol)
     if comparison.ok:
         return CaseResult(case.name, case.hidden, Status.PASSED, comparison.message)
-    hint = _matching_mistake(question, case, outcome.value)
-    return CaseResult(case.name, case.hidden, Status.FAILED, comparison.message, hint)
+    mistake = _matching_mistake(question, case, outcome.value)
+    return CaseResult(
+        case.name,
+        case.hidden,
+        Status.FAILED,
+        comparison.message,
+        mistake.hint if mistake else None,
+        mistake.name if mistake else None,
+    )
 
 
 def award(question: Question, results: list[CaseResult]) -> float:

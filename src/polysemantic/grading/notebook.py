@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,9 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
         raise NotebookError(f"{path}: not a notebook (JSON without notebook cells)")
     try:
-        notebook = nbformat.reads(text, as_version=4)
+        with warnings.catch_warnings():  # cells without ids, old minor versions: not news
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises many kinds for malformed files
         raise NotebookError(f"{path}: not a valid notebook ({error})") from None
     return notebook
@@ -122,9 +125,15 @@ def extract_definitions(notebook: nbformat.NotebookNode) -> tuple[str, tuple[str
         except SyntaxError as error:
             notes.append(f"code cell {number} has a syntax error (line {error.lineno}): skipped")
             continue
+        except (RecursionError, MemoryError, ValueError) as error:
+            notes.append(f"code cell {number} cannot be parsed ({type(error).__name__}): skipped")
+            continue
         kept = [node for node in tree.body if _is_definition(node)]
         if kept:
-            pieces.append(f"# code cell {number}\n" + ast.unparse(ast.Module(kept, [])))
+            try:
+                pieces.append(f"# code cell {number}\n" + ast.unparse(ast.Module(kept, [])))
+            except RecursionError:
+                notes.append(f"code cell {number} is nested too deeply to grade: skipped")
     return "\n\n".join(pieces) + "\n", tuple(notes)
 
 

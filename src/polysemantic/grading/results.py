@@ -6,8 +6,12 @@ these. `to_json` writes the grading contract that `grades.json` and
 
     {"notebook": str, "chapter": "NN" | None, "status": "graded" | "<status>: <detail>",
      "notes": [str], "questions": {id: {"points", "max_points", "status", "message",
-     "cases": [{"name", "hidden", "status", "message", "hint"}]}},
-     "total": float, "max_total": float}
+     "cases": [{"name", "hidden", "status", "message", "hint", "mistake"}]}},
+     "total": float, "max_total": float, "sandbox": {...}}
+
+`mistake` (the named mistake a hint comes from) and `sandbox` (the protections in
+force, see sandbox.Protections) were added later; readers of the older contract
+can ignore them.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class CaseResult:
     status: Status
     message: str
     hint: str | None = None
+    mistake: str | None = None  # the name of the named mistake whose hint this is
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +68,7 @@ class CaseResult:
             "status": self.status.value,
             "message": self.message,
             "hint": self.hint,
+            "mistake": self.mistake,
         }
 
 
@@ -95,6 +101,7 @@ class SubmissionResult:
     questions: dict[str, QuestionResult] = field(default_factory=dict)
     total: float = 0.0
     max_total: float = 0.0
+    sandbox: dict[str, Any] | None = None  # the protections in force (sandbox.Protections)
 
     @property
     def status_line(self) -> str:
@@ -110,6 +117,7 @@ class SubmissionResult:
             "questions": {qid: q.to_json() for qid, q in self.questions.items()},
             "total": self.total,
             "max_total": self.max_total,
+            **({"sandbox": self.sandbox} if self.sandbox is not None else {}),
         }
 
 
