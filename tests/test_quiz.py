@@ -252,3 +252,15 @@ def test_the_script_and_stylesheet_are_the_books_own_files():
         assert "http" not in text and "@import" not in text and "fetch(" not in text
     assert "ps-quiz-feedback" in script and "ps-quiz-right" in script
     assert "✓ right" in script and "✗ not right" in script  # said in words, not only colour
+
+
+@pytest.mark.parametrize("stem", sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb")))
+def test_the_course_grades_a_quiz_exactly_where_the_notebook_asks_it(stem):
+    """A notebook with the quiz cell has its question in the course, and the other way
+    round: otherwise the solution would miss points, or the grader a question."""
+    nn = stem[:2]
+    sources = [cell.source for cell in nbformat.read(ROOT / "solutions" / f"{stem}.ipynb", 4).cells]
+    asks = any(f'check("{nn}.check_your_understanding"' in source for source in sources)
+    shows = any(f'quiz("{nn}")' in source for source in sources)
+    listed = any(q.id == f"{nn}.check_your_understanding" for q in course.COURSE.all())
+    assert asks == shows == listed
