@@ -62,4 +62,6 @@ needs_answer = checker.needs_answer
 def quiz(chapter: str) -> QuizSheet:
     """A chapter's check of understanding, shown in a notebook: questions and numbered
     options, no answers. Answer it with `check_your_understanding`."""
+    if chapter not in QUIZZES:
+        raise KeyError(f"no quiz for chapter {chapter!r}; chapters: {', '.join(QUIZZES)}")
     return QuizSheet(QUIZZES[chapter])
