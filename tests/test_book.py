@@ -1,5 +1,6 @@
 """The book builds offline with warnings as errors, and its pages need nothing from outside."""
 
+import html
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import pytest
 
 from polysemantic.authoring.repository import read_repository
 from polysemantic.authoring.solution_scan import scan_site, solution_secrets
+from polysemantic.course import QUIZZES
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -210,3 +212,126 @@ def test_the_full_introduction_lists_the_solutions(built_book):
     intro = (built_book / "book" / "intro.html").read_text(encoding="utf-8")
     assert "every answer written and run" in intro
     assert "This edition of the book is for a graded class" not in intro
+
+
+# --- Check your understanding -------------------------------------------------------
+
+
+def _quiz_of(chapter: str):
+    return QUIZZES[chapter[:2]]
+
+
+def _text(markup: str) -> str:
+    """A page's visible words, as the tests compare them with a quiz's evidence."""
+    markup = re.sub(r"<(script|style)\b.*?</\1>", " ", markup, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", markup))
+    for curly, straight in (
+        ("“", '"'),
+        ("”", '"'),
+        ("‘", "'"),
+        ("’", "'"),
+        ("\\(", ""),
+        ("\\)", ""),
+    ):
+        text = text.replace(curly, straight)
+    return " ".join(text.split())
+
+
+def _h2s(page: str) -> list[str]:
+    return [_text(h) for h in re.findall(r"<h2>(.*?)<a class=\"headerlink\"", page, re.S)]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_pages_end_with_check_your_understanding_then_your_turn(built_book, chapter):
+    page = (built_book / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
+    assert _h2s(page)[-2:] == ["Check your understanding", "Your turn"]
+    assert page.count('class="ps-quiz-item"') == len(_quiz_of(chapter).items)
+    scripts = _resources(built_book / "chapters" / f"{chapter}.html")
+    assert sum("_static/polysemantic-quiz.js" in s for s in scripts.scripts) == 1
+    assert sum("_static/polysemantic-quiz.css" in s for s in scripts.loads) == 1
+
+
+def test_the_quiz_assets_are_served_only_where_there_is_a_quiz(built_book):
+    for name in ("polysemantic-quiz.js", "polysemantic-quiz.css"):
+        assert (built_book / "_static" / name).exists()
+    intro = _resources(built_book / "book" / "intro.html")
+    assert not any("quiz" in url for url in intro.loads)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_quiz_question_rests_on_what_its_page_prints(built_book, chapter):
+    """Each item's evidence is on the page outside the quiz: the page's words, or a line
+    its code printed. A number the page stops printing takes its question with it."""
+    page = (built_book / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
+    start = page.index('id="check-your-understanding"')
+    end = page.index('id="your-turn"')
+    outside = _text(page[:start] + page[end:])
+    for item in _quiz_of(chapter).items:
+        for evidence in item.evidence:
+            assert " ".join(evidence.split()) in outside, (item.prompt, evidence)
+
+
+_CHOOSE = """<script>
+window.addEventListener("load", function () {
+  var choices = %s;  // per question, the number of the option to choose
+  document.querySelectorAll(".ps-quiz-item").forEach(function (item, k) {
+    item.querySelectorAll('input[type="radio"]')[choices[k] - 1].click();
+  });
+});
+</script>"""
+
+
+def test_choosing_an_option_says_whether_it_is_right_and_why(built_book, tmp_path):
+    """Headless Chromium, offline: choose the right option of odd questions and a wrong one
+    of even questions; each live region then says which, with that option's explanation,
+    and the chosen option is marked in words."""
+    browser = _browser()
+    if browser is None:
+        if os.environ.get("POLYSEMANTIC_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required here (POLYSEMANTIC_REQUIRE_BROWSER is set)")
+        pytest.skip("chromium is not installed: the browser check is skipped")
+    chapter = "06_superposition"
+    quiz = _quiz_of(chapter)
+    choices = [
+        item.answer if k % 2 == 0 else next(n for n in (1, 2, 3, 4) if n != item.answer)
+        for k, item in enumerate(quiz.items)
+    ]
+    page = built_book / "chapters" / f"{chapter}.html"
+    probe = page.with_name(f"_choose_{chapter}.html")
+    text = page.read_text(encoding="utf-8")
+    head = "<head>" + _ERROR_PROBE + _CHOOSE % json.dumps(choices)
+    probe.write_text(text.replace("<head>", head, 1), encoding="utf-8")
+    try:
+        run = subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--virtual-time-budget=30000",
+                "--dump-dom",
+                probe.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        probe.unlink()
+    dom = run.stdout
+    feedback = re.findall(r'<p class="ps-quiz-feedback"([^>]*)>(.*?)</p>', dom, re.S)
+    marks = re.findall(r'<span class="ps-quiz-mark">(.*?)</span>', dom)
+    assert len(feedback) == len(quiz.items)
+    for (attrs, said), item, choice, mark in zip(feedback, quiz.items, choices, marks, strict=True):
+        option = item.options[choice - 1]
+        state = "right" if option.right else "wrong"
+        assert f'data-state="{state}"' in attrs
+        said = html.unescape(re.sub(r"<[^>]+>", "", said))
+        assert said.startswith("✓ Right." if option.right else "✗ Not right.")
+        assert option.why in said
+        assert mark == ("✓ right" if option.right else "✗ not right")
+    errors = re.search(r'<pre id="__errors"[^>]*>(.*?)</pre>', dom, re.S)
+    assert errors is not None and json.loads(errors.group(1).replace("&quot;", '"')) == []

@@ -1,6 +1,7 @@
 """`polysemantic grade NOTEBOOK --json`: the grading contract, end to end."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,7 +42,7 @@ def test_solutions_get_full_marks_as_json():
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
     assert set(result) >= {"notebook", "questions", "total", "max_total"}
-    assert result["total"] == result["max_total"] == 7
+    assert result["total"] == result["max_total"] == 9
     for q in result["questions"].values():
         assert set(q) >= {"points", "max_points", "status", "message"}
         assert q["status"] == "passed"
@@ -212,3 +213,15 @@ def test_every_chapter_solution_gets_full_marks_and_its_blank_zero(stem):
     blank = grade_notebook(ROOT / "exercises" / f"{stem}.ipynb")
     assert blank["total"] == 0
     assert {q["status"] for q in blank["questions"].values()} == {"not attempted"}
+
+
+@pytest.mark.parametrize("stem", sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb")))
+def test_a_notebook_that_states_its_total_states_the_chapters(stem):
+    text = "\n".join(
+        cell.source
+        for cell in nbformat.read(ROOT / "solutions" / f"{stem}.ipynb", as_version=4).cells
+        if cell.cell_type == "markdown"
+    )
+    total = sum(q.points for q in COURSE.for_chapter(stem[:2]))
+    for stated in re.findall(r"Total: (\d+) points", text):
+        assert int(stated) == total, f"{stem} says {stated} points, its questions give {total}"

@@ -1,7 +1,7 @@
 """polysemantic: the library behind the course on polysemanticity and superposition.
 
-    from polysemantic import check, score, needs_answer   # in every exercise notebook
-    from polysemantic import figures                      # every figure, one look
+    from polysemantic import check, quiz, score, needs_answer   # in every exercise notebook
+    from polysemantic import figures                            # every figure, one look
 
 Where things are (a chapter's stem names its page, notebooks, code and tests):
 
@@ -20,11 +20,11 @@ Where things are (a chapter's stem names its page, notebooks, code and tests):
 """
 
 __version__ = "0.1.0"
-__all__ = ["check", "needs_answer", "score"]
+__all__ = ["check", "needs_answer", "quiz", "score"]
 
 
 def __getattr__(name: str):
-    """`check`, `score` and `needs_answer` load the course's questions on first use, so
+    """`check`, `quiz`, `score` and `needs_answer` load the course's questions on first use, so
     that importing a part of the library (`polysemantic.grading`, say) loads no chapter."""
     if name in __all__:
         from polysemantic import course

@@ -131,6 +131,7 @@ def _configure(app: Any, config: Any) -> None:
 
 
 def setup(app: Any) -> dict[str, Any]:
+    app.setup_extension("polysemantic.authoring.quiz")  # the {quiz} directive
     app.connect("config-inited", _configure)
     # After the theme's own handlers (priority 500), which add the launch buttons.
     app.connect("html-page-context", _page_scripts, priority=900)

@@ -18,6 +18,7 @@ from polysemantic.capacity import (
 )
 from polysemantic.data import seeded
 from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 
 
 def _vectors(seed: int, n: int, d: int, scale: bool = True) -> dict[str, torch.Tensor]:
@@ -201,3 +202,165 @@ QUESTIONS = (
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------
+# Check your understanding: the page's last section and the notebook's last
+# question (see polysemantic.grading.quiz).
+# ---------------------------------------------------------------------------
+
+QUIZ = Quiz(
+    chapter="03",
+    items=(
+        QuizItem(
+            prompt="GPT-3 has 49,152 MLP neurons in each of its 96 layers, about 4.7 million "
+            "in all. Are there enough to give each of a million concepts a neuron of its own?",
+            options=(
+                Option(
+                    "Yes: 4.7 million neurons are more than a million concepts",
+                    "A concept a layer needs has to be present in the vector that reaches "
+                    "that layer; neurons in other layers cannot hold it for this one. "
+                    "Summing neurons over layers answers the wrong question.",
+                    misconception="a model's neurons can be added up over its layers",
+                ),
+                Option(
+                    "No: per layer, that is about 20 concepts for every MLP neuron",
+                    "The count that matters is per layer: 1,000,000 / 49,152 ≈ 20 concepts "
+                    "per MLP neuron, and about 200 at ten million concepts.",
+                    right=True,
+                ),
+                Option(
+                    "Yes, if each layer takes a different share of the concepts",
+                    'A layer cannot leave a concept it needs to another layer: "this text '
+                    'is Korean" has to be present at every layer that uses it.',
+                ),
+            ),
+            evidence=("answers the wrong question", "GPT-3 175B 12,288 49,152 20 203"),
+        ),
+        QuizItem(
+            prompt="Predict: draw 300 random unit vectors in 1,000 dimensions and measure |cos| "
+            "between every pair. What is the mean |cos|?",
+            options=(
+                Option(
+                    "About 0.5, as for random directions in a plane or in 3-D",
+                    "That is intuition from two or three dimensions: the page measures 0.638 "
+                    "in 2 dimensions and 0.500 in 3, but 0.025 in 1,000.",
+                    misconception="random directions overlap a lot, as they do in 2 or 3 "
+                    "dimensions",
+                ),
+                Option(
+                    "Exactly 0: in high dimensions random directions are orthogonal",
+                    "Nearly, not exactly: even in 1,000 dimensions the largest |cos| among "
+                    "300 vectors is 0.148. The small overlaps that remain are chapter 04's "
+                    "interference.",
+                ),
+                Option(
+                    "About 0.001, that is 1/d",
+                    "The typical overlap shrinks like 1/√d, not 1/d: √(2/(π · 1000)) is 0.025.",
+                ),
+                Option(
+                    "About 0.025, close to √(2/(πd))",
+                    "In 1,000 dimensions almost every pair is nearly orthogonal: the page "
+                    "measures 0.025, as √(2/(π · 1000)) predicts.",
+                    right=True,
+                ),
+            ),
+            evidence=("2 0.638 0.564 1.000", "1000 0.025 0.025 0.148"),
+        ),
+        QuizItem(
+            prompt="Keep every random direction whose |cos| with each direction kept so far is "
+            "at most 0.3. From 64 to 128 dimensions, how does the number kept grow?",
+            options=(
+                Option(
+                    "In proportion to d: twice the dimensions, twice the directions",
+                    "It grows far faster: 354 directions at d = 64 and 4,522 at d = 128, "
+                    "about 13 times as many for twice the dimensions.",
+                ),
+                Option(
+                    "Like d²: twice the dimensions, four times the directions",
+                    "Four times is too few: from 64 to 128 dimensions the count grew from "
+                    "354 to 4,522, about 13 times.",
+                ),
+                Option(
+                    "Exponentially: each added dimension multiplies it by about 1.04",
+                    "The page measures ×1.041 per added dimension, and the "
+                    "Johnson–Lindenstrauss bound exp(dε²/4) grows exponentially too.",
+                    right=True,
+                ),
+                Option(
+                    "It does not: d dimensions hold at most d directions",
+                    "Only exactly orthogonal directions are limited to d. Within a budget "
+                    "of |cos| ≤ 0.3, 128 dimensions hold 4,522 directions, 35.3 per "
+                    "dimension.",
+                    misconception="d dimensions hold only d directions",
+                ),
+            ),
+            evidence=(
+                "d = 64: greedy keeps 354 directions",
+                "d = 128: greedy keeps 4522 directions ( 35.3 per dimension)",
+                "growth of the greedy count: x1.041 per added dimension",
+            ),
+        ),
+        QuizItem(
+            prompt="At d = 128 the greedy packing keeps 4,522 directions, while the "
+            "Johnson–Lindenstrauss bound exp(dε²/4) is only 17.8. Which number is wrong?",
+            options=(
+                Option(
+                    "The greedy count: the bound caps how many directions fit",
+                    "The bound is a lower bound: it guarantees that at least that many fit. "
+                    "It says nothing against fitting more.",
+                    misconception="the Johnson–Lindenstrauss bound is the most that fits",
+                ),
+                Option(
+                    "The bound: 4,522 is the exact maximum",
+                    "The greedy packing keeps whichever candidates happen to fit first; a "
+                    "smarter packing does better, so 4,522 is not the maximum.",
+                ),
+                Option(
+                    "Neither: both are lower estimates, and both grow exponentially",
+                    "The bound is guaranteed but loose; the greedy count is a lower estimate "
+                    "too, since a smarter packing does better. Both grow exponentially in d.",
+                    right=True,
+                ),
+            ),
+            evidence=("bound exp(d eps^2/4) = 17.8", "a smarter packing does better"),
+        ),
+        QuizItem(
+            prompt="Why can many more concepts than neurons share a layer at all?",
+            options=(
+                Option(
+                    "Concepts are sparse: only a handful are active at once, so their "
+                    "directions rarely collide",
+                    "Directions overlap a little, never zero; sparsity keeps that small "
+                    "interference from mattering, because the concepts that overlap are "
+                    "rarely on together.",
+                    right=True,
+                ),
+                Option(
+                    "Directions in high dimensions do not interfere at all",
+                    "They interfere a little (mean |cos| 0.025 in 1,000 dimensions, and some "
+                    "pairs far more); what keeps that from mattering is sparsity.",
+                    misconception="in high dimensions, directions do not interfere",
+                ),
+                Option(
+                    "A neuron can hold any number of concepts at full strength at once",
+                    "If many of a neuron's concepts were on at once, their contributions "
+                    "would pile up and could not be told apart; sharing works because few "
+                    "are on together.",
+                ),
+            ),
+            evidence=(
+                "let sparsity keep the small interference from mattering",
+                "only a handful of the millions are active",
+            ),
+        ),
+    ),
+)
+
+
+def _quiz_answers() -> list[int]:
+    """The right option of every item of the chapter's check of understanding."""
+    return QUIZ.answers()
+
+
+QUIZ_QUESTION = quiz_question(QUIZ, _quiz_answers)

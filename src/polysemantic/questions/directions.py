@@ -16,6 +16,7 @@ from polysemantic.directions import (
     read_concepts,
 )
 from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 
 
 def _reading(seed: int, batch: int, n: int, k: int) -> dict[str, torch.Tensor]:
@@ -131,3 +132,142 @@ QUESTIONS = (
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------
+# Check your understanding: the page's last section and the notebook's last
+# question (see polysemantic.grading.quiz).
+# ---------------------------------------------------------------------------
+
+QUIZ = Quiz(
+    chapter="05",
+    items=(
+        QuizItem(
+            prompt="Rotate the clean representation (8 concepts, one per neuron) by a random "
+            "rotation: each neuron now takes part in 5 to 8 concepts. How well can the "
+            "concepts still be read back, by projecting onto their directions?",
+            options=(
+                Option(
+                    "Exactly, up to rounding",
+                    "A rotation can be undone: the page reads the concepts back with a "
+                    "largest error of 3.6e-07. The concepts did not get messier; only the "
+                    "neurons stopped lining up with them.",
+                    right=True,
+                ),
+                Option(
+                    "Badly: the polysemantic neurons have mixed the concepts for good",
+                    "Reading neuron by neuron is what fails. Reading along each concept's "
+                    "direction recovers every concept (largest error 3.6e-07).",
+                    misconception="when neurons are polysemantic, the concepts are lost",
+                ),
+                Option(
+                    "Only the concepts that are still spread over few neurons",
+                    "Every concept is read back exactly, however many neurons it is spread over.",
+                ),
+            ),
+            evidence=(
+                "concepts per neuron [6, 6, 7, 8, 5, 7, 7, 5]",
+                "reading the concepts back by projection: largest error 3.6e-07",
+            ),
+        ),
+        QuizItem(
+            prompt="Predict: rotate the hidden layer of chapter 01's trained network, once with "
+            "its ReLU on the hidden layer and once without it. What happens to the "
+            "reconstruction loss?",
+            options=(
+                Option(
+                    "Unchanged both times: a rotation can be undone",
+                    "It can be undone, but the ReLU acts on each neuron separately, and a "
+                    "rotation changes what each neuron sees: with the ReLU the loss goes "
+                    "from 0.0054 to 0.6476.",
+                ),
+                Option(
+                    "Worse both times",
+                    "Without the ReLU, WᵀW is unchanged when W becomes RW, so the layer "
+                    "computes the same function: the loss stays at 0.0014.",
+                    misconception="a rotation changes what a linear hidden layer computes",
+                ),
+                Option(
+                    "Much worse with the ReLU, unchanged without it",
+                    "0.0054 becomes 0.6476 with the ReLU; 0.0014 stays 0.0014 without it. "
+                    "Only an element-wise nonlinearity makes the neuron axes special.",
+                    right=True,
+                ),
+                Option(
+                    "Unchanged with the ReLU, worse without it",
+                    "The other way round: the ReLU is what makes the axes matter (0.0054 "
+                    "becomes 0.6476), and without it the loss stays at 0.0014.",
+                ),
+            ),
+            evidence=(
+                "with the ReLU: loss 0.0054 -> 0.6476 after rotating the hidden layer",
+                "without it : loss 0.0014 -> 0.0014 after rotating the hidden layer",
+            ),
+        ),
+        QuizItem(
+            prompt="What makes a basis privileged?",
+            options=(
+                Option(
+                    "Having as many neurons as concepts",
+                    "The rotated 8-in-8 layer has as many neurons as concepts and no "
+                    "preferred axes: what singles the axes out is something acting on each "
+                    "one alone.",
+                    misconception="enough neurons make a basis privileged",
+                ),
+                Option(
+                    "Training with gradient descent",
+                    "A purely linear layer, trained or not, has no preferred basis: every "
+                    "rotation of it computes the same function.",
+                ),
+                Option(
+                    "The order in which the neurons are numbered",
+                    "Numbering is a label. A rotation, not a renumbering, is what a "
+                    "privileged basis resists.",
+                ),
+                Option(
+                    "Something that acts on each neuron separately, such as a ReLU",
+                    "An element-wise nonlinearity treats the neuron axes differently from "
+                    "every other direction, so the network has a reason to put concepts on "
+                    "them.",
+                    right=True,
+                ),
+            ),
+            evidence=("An element-wise nonlinearity changes that",),
+        ),
+        QuizItem(
+            prompt="Five concepts lie in the plane of two neurons. Is there a way to turn the "
+            "five directions so that each neuron responds to a single concept?",
+            options=(
+                Option(
+                    "Yes: turn them until they line up with the axes",
+                    "Two axes can line up with at most two of five directions; at every turn "
+                    "the page tries, each neuron responds to 4 or 5 concepts.",
+                    misconception="the right rotation makes every neuron monosemantic",
+                ),
+                Option(
+                    "No: two axes can line up with at most two of the five directions",
+                    "The other directions show up on both axes: the page prints 4 or 5 "
+                    "concepts per neuron (|weight| > 0.1) at every turn.",
+                    right=True,
+                ),
+                Option(
+                    "Yes, at 0°, where concept 0 lies along neuron 1",
+                    "At 0° concept 0 does lie along an axis, yet the two neurons respond to "
+                    "5 and 4 concepts.",
+                ),
+            ),
+            evidence=(
+                "turned 0 degrees: concepts each neuron responds to (|weight| > 0.1): [5, 4]",
+                "turned 45 degrees: concepts each neuron responds to (|weight| > 0.1): [5, 5]",
+            ),
+        ),
+    ),
+)
+
+
+def _quiz_answers() -> list[int]:
+    """The right option of every item of the chapter's check of understanding."""
+    return QUIZ.answers()
+
+
+QUIZ_QUESTION = quiz_question(QUIZ, _quiz_answers)

@@ -10,6 +10,7 @@ import torch
 
 from polysemantic.data import seeded
 from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 from polysemantic.monosemanticity import (
     monosemanticity_score,
     neuron_to_feature,
@@ -194,3 +195,182 @@ QUESTIONS = (
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------
+# Check your understanding: the page's last section and the notebook's last
+# question (see polysemantic.grading.quiz).
+# ---------------------------------------------------------------------------
+
+QUIZ = Quiz(
+    chapter="01",
+    items=(
+        QuizItem(
+            prompt="A neuron responds 0.6 to feature 2, 0.2 to feature 4, 0.2 to feature 5 "
+            "and 0 to the other three features. What is its monosemanticity score?",
+            options=(
+                Option(
+                    "1/6, about 0.17",
+                    "1/n is the score of a neuron that answers to all n = 6 features equally; "
+                    "this one answers to three, and unequally.",
+                ),
+                Option(
+                    "1/3, because it answers to three features",
+                    "The score does not count features: it is the share of the neuron's total "
+                    "response that goes to its strongest feature, here 0.6 of 1.0.",
+                    misconception="the score counts the features a neuron answers to",
+                ),
+                Option(
+                    "0.6",
+                    "max / sum = 0.6 / (0.6 + 0.2 + 0.2) = 0.6: most of the response goes to "
+                    "feature 2, but 40% goes elsewhere, so the neuron is not monosemantic.",
+                    right=True,
+                ),
+                Option(
+                    "1, because feature 2 clearly dominates",
+                    "A score of 1 needs all of the response on one feature; 0.4 of this "
+                    "neuron's response goes to features 4 and 5.",
+                ),
+            ),
+            evidence=("the share of its total response that goes to its strongest feature",),
+        ),
+        QuizItem(
+            prompt="Predict: the same network with 8 sparse features (each on 10% of the "
+            "time) and only 4 neurons, as in the page's last run. What is the median neuron "
+            "score?",
+            options=(
+                Option(
+                    "0: the neurons stop firing",
+                    "0 is the score of a dead neuron, one that never fires. These neurons "
+                    "fire, for several features each.",
+                ),
+                Option(
+                    "About 0.28: each neuron answers to several features",
+                    "The page prints a median of 0.277, and 0 of 16 models with one feature "
+                    "per neuron: with more features than neurons, the neurons are shared.",
+                    right=True,
+                ),
+                Option(
+                    "About 0.5: two features per neuron",
+                    "Two features sharing a neuron equally would score 0.5. The printed "
+                    "median, 0.277, is lower: a typical neuron spreads its response over "
+                    "more than two features.",
+                ),
+                Option(
+                    "About 1.00, as with 6 features in 6 neurons: each neuron keeps one "
+                    "feature and the other four are dropped",
+                    "Dropping half the features costs a lot of loss, and sparse features "
+                    "rarely collide, so the network shares its neurons instead: none of the "
+                    "16 models ends with one feature per neuron.",
+                    misconception="a network gives each feature a neuron of its own, whatever "
+                    "the number of features",
+                ),
+            ),
+            evidence=(
+                "median neuron score with 8 features in 4 neurons: 0.277",
+                "models with one feature per neuron: 0 of 16",
+            ),
+        ),
+        QuizItem(
+            prompt="What makes the neurons of the 6-feature, 6-neuron network line up with "
+            "the features?",
+            options=(
+                Option(
+                    "The ReLU, which acts on each neuron separately, and having enough neurons",
+                    "A neuron can only report positive amounts, so mixing two features in "
+                    "one neuron loses information unless the neuron's axis is the feature's "
+                    "own: the neuron axes become a privileged basis.",
+                    right=True,
+                ),
+                Option(
+                    "The loss, which rewards readable neurons",
+                    "The loss only asks for a good reconstruction. Training optimises the "
+                    "loss, not readability: a stuck model, with a neuron that answers to "
+                    "several features, has a loss only a little higher.",
+                    misconception="training optimises for readable neurons",
+                ),
+                Option(
+                    "Training long enough: every seed ends with one feature per neuron",
+                    "Not every seed does: 13 of 16 models end with one distinct feature per "
+                    "neuron, and gradient descent does not pull the stuck ones out.",
+                ),
+                Option(
+                    "A good start: the weights begin close to the feature axes",
+                    "Every model starts with neurons that mix several features (scores of "
+                    "0.3 to 0.6); the alignment is learned.",
+                ),
+            ),
+            evidence=(
+                "models with one distinct feature per neuron: 13 of 16",
+                "scores of 0.3 to 0.6",
+                "Training optimises the loss, not readability",
+            ),
+        ),
+        QuizItem(
+            prompt="In one of the clean 6-in-6 models, which neuron holds feature 0?",
+            options=(
+                Option(
+                    "All six neurons, a little each",
+                    "That would make every neuron answer to feature 0; in a clean model each "
+                    "row of the response matrix has a single bright cell.",
+                ),
+                Option(
+                    "Whichever neuron training gave it: the response matrix tells",
+                    "The network learned a permutation of the features, up to scale; the "
+                    "bright cell in feature 0's column of the response matrix says which "
+                    "neuron took it.",
+                    right=True,
+                ),
+                Option(
+                    "Neuron 0: the neurons take the features in order",
+                    "Nothing in training ties neuron i to feature i: the network learns a "
+                    "permutation of the features, and neuron 0 may take feature 3.",
+                    misconception="neuron i stands for feature i",
+                ),
+            ),
+            evidence=(
+                "the network learned a permutation of the features, up to scale",
+                "neuron 0 may take feature 3",
+            ),
+        ),
+        QuizItem(
+            prompt="The 'Jennifer Aniston cell' fired for pictures of her and not for the other "
+            "people shown. What does it show, according to the researchers who found it?",
+            options=(
+                Option(
+                    "A sparse code: few cells answer to a person, and a cell may also answer "
+                    "to people never shown",
+                    "That is how its discoverers describe it, sparse, not grandmother-like; "
+                    "the cell also fired for Lisa Kudrow, her co-star in Friends.",
+                    right=True,
+                ),
+                Option(
+                    "That the brain has grandmother cells, one cell for each person",
+                    "Its discoverers warned against that reading: a session can show only a "
+                    "limited set of pictures, and tested again the next day the same cell "
+                    "also fired for Lisa Kudrow.",
+                    misconception="a cell that answers to one of the people shown answers to "
+                    "that person only",
+                ),
+                Option(
+                    "That single cells are noise and mean nothing",
+                    "Such cells respond to one person across photographs, drawings and even "
+                    "the written name: far from noise, only not exclusive.",
+                ),
+            ),
+            evidence=(
+                "sparse, not grandmother-like",
+                "also fired for Lisa Kudrow",
+                "across photographs, drawings and even the written name",
+            ),
+        ),
+    ),
+)
+
+
+def _quiz_answers() -> list[int]:
+    """The right option of every item of the chapter's check of understanding."""
+    return QUIZ.answers()
+
+
+QUIZ_QUESTION = quiz_question(QUIZ, _quiz_answers)

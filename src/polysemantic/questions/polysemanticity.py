@@ -10,6 +10,7 @@ import torch
 
 from polysemantic.data import seeded
 from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 from polysemantic.monosemanticity import monosemanticity_score
 from polysemantic.polysemanticity import (
     domain_means,
@@ -228,3 +229,128 @@ QUESTIONS = (
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------
+# Check your understanding: the page's last section and the notebook's last
+# question (see polysemantic.grading.quiz).
+# ---------------------------------------------------------------------------
+
+QUIZ = Quiz(
+    chapter="02",
+    items=(
+        QuizItem(
+            prompt="The single strongest context of a neuron, over the whole corpus, is an "
+            "academic citation. What can you call the neuron?",
+            options=(
+                Option(
+                    "The citation neuron",
+                    "One context says little. The chapter's most polysemantic neuron fires at "
+                    "full strength in a citation, a line of dialogue, an HTTP header, Korean "
+                    "and Python: a label like that would be wrong four times out of five.",
+                    misconception="a neuron's strongest example tells what it means",
+                ),
+                Option(
+                    "A dead neuron",
+                    "A dead neuron never fires; this one has a strongest context.",
+                ),
+                Option(
+                    "Nothing yet: first list its strongest contexts in every domain",
+                    "Reading a neuron means looking at its top-activating contexts across "
+                    "the corpus; only then can you tell whether it answers to one thing or "
+                    "to several.",
+                    right=True,
+                ),
+            ),
+            evidence=("would be wrong four times out of five",),
+        ),
+        QuizItem(
+            prompt="A neuron fires just after every newline, in all five domains, and nowhere "
+            "else. Is it polysemantic?",
+            options=(
+                Option(
+                    "Yes: it fires in all five domains",
+                    "Domains are not features. This neuron answers to one feature, the end "
+                    "of a line, which happens to occur in every domain.",
+                    misconception="a neuron that fires in several domains is polysemantic",
+                ),
+                Option(
+                    "There is no telling without its weights",
+                    "What it responds to is what tells: one thing, a newline, wherever it occurs.",
+                ),
+                Option(
+                    "No: it answers to one feature, which occurs in every domain",
+                    "Polysemantic means answering to several unrelated features. A low "
+                    "domain purity would call this neuron mixed although it means one "
+                    "thing: purity measures domains, a stand-in for features.",
+                    right=True,
+                ),
+            ),
+            evidence=(
+                "it answers to several unrelated features",
+                "take the share that goes to its favourite",
+            ),
+        ),
+        QuizItem(
+            prompt="Which two features can share one neuron with the least confusion?",
+            options=(
+                Option(
+                    "Two that are rarely active in the same context, like a citation and a "
+                    "Korean sentence",
+                    "When one is on, the other is almost always off, so the neuron's "
+                    "activation is rarely ambiguous: sharing costs little.",
+                    right=True,
+                ),
+                Option(
+                    "Two that are usually active together, like dialogue and quotation marks",
+                    "When both are on at once, the neuron cannot tell how much of its "
+                    "activation belongs to each: they collide.",
+                    misconception="features that go together are the ones that share neurons",
+                ),
+                Option(
+                    "Any two: the activation can be split between them afterwards",
+                    "One number cannot be split back into two unless one of them is usually "
+                    "zero: sharing works because features are rarely on together.",
+                ),
+            ),
+            evidence=("so one neuron can serve both with little confusion",),
+        ),
+        QuizItem(
+            prompt="Why does training produce polysemantic neurons?",
+            options=(
+                Option(
+                    "The model is undertrained: more steps would make the neurons clean",
+                    "More training lowers the loss, and the loss is indifferent to how the "
+                    "answer is spread over neurons; chapter 01's stuck neurons never came "
+                    "unstuck either.",
+                    misconception="polysemantic neurons are a sign of too little training",
+                ),
+                Option(
+                    "The loss rewards predicting the next byte, whatever the neurons mean",
+                    "Nothing in training asks for readable neurons, and with more useful "
+                    "features than neurons, sharing a neuron between features that rarely "
+                    "occur together costs little.",
+                    right=True,
+                ),
+                Option(
+                    "The ReLU mixes the features together",
+                    "The ReLU acts on each neuron separately; it is what gives a neuron's "
+                    "axis a meaning at all (chapter 01). The mixing comes from having more "
+                    "features than neurons.",
+                ),
+            ),
+            evidence=(
+                "Nothing in training asks for readable neurons",
+                "indifferent to how the answer is spread over neurons",
+            ),
+        ),
+    ),
+)
+
+
+def _quiz_answers() -> list[int]:
+    """The right option of every item of the chapter's check of understanding."""
+    return QUIZ.answers()
+
+
+QUIZ_QUESTION = quiz_question(QUIZ, _quiz_answers)

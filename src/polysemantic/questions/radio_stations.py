@@ -10,6 +10,7 @@ import torch
 
 from polysemantic.data import seeded
 from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 from polysemantic.radio_stations import (
     decoding_error,
     encode,
@@ -173,3 +174,138 @@ QUESTIONS = (
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------
+# Check your understanding: the page's last section and the notebook's last
+# question (see polysemantic.grading.quiz).
+# ---------------------------------------------------------------------------
+
+QUIZ = Quiz(
+    chapter="04",
+    items=(
+        QuizItem(
+            prompt="Predict: exactly one station is on air, and you decode linearly, tuning in "
+            "to each of the 100 stations by projection, with no threshold. How does the "
+            "error compare with a radio that plays silence?",
+            options=(
+                Option(
+                    "Close to 0: with one station on air there is nothing to interfere",
+                    "The one station leaks into the projection of every other station: 99 "
+                    "small false signals that add up to 9.9 times the error of silence.",
+                    misconception="interference needs several stations on air",
+                ),
+                Option(
+                    "About ten times worse than silence",
+                    "The page prints 9.9x: the station is heard, but so are the 99 stations "
+                    "that are off, each through its overlap with the one on air (median "
+                    "0.23).",
+                    right=True,
+                ),
+                Option(
+                    "About 0.4 times the error of silence",
+                    "That is the thresholded decoder (0.40x): its threshold silences the "
+                    "small leaks that the linear decoder reports.",
+                ),
+            ),
+            evidence=(
+                "1 station on air: linear error 9.9x silence, thresholded 0.40x silence",
+                "median 0.23",
+            ),
+        ),
+        QuizItem(
+            prompt="With the threshold t = 0.4, up to how many stations can broadcast at once "
+            "while the thresholded decoder still beats silence?",
+            options=(
+                Option(
+                    "Only 1: any second station ruins it",
+                    "Two stations on air still decode better than silence; the decoder "
+                    "stops beating silence at 3.",
+                ),
+                Option(
+                    "2",
+                    "The page prints that the thresholded decoder stops beating silence at "
+                    "3 stations on air: the threshold works only while broadcasts are sparse.",
+                    right=True,
+                ),
+                Option(
+                    "10, one per frequency",
+                    "The channels are not slots for one station each: every station "
+                    "broadcasts on all 10. The limit is how much leaks in, and the decoder "
+                    "stops beating silence at 3 stations on air.",
+                    misconception="a radio can carry as many stations at once as it has channels",
+                ),
+                Option(
+                    "All 100: the threshold removes any interference",
+                    "The threshold removes only leaks smaller than t. With many stations on "
+                    "air the leaks add up and clear it.",
+                ),
+            ),
+            evidence=("the thresholded decoder stops beating silence at 3 stations on air",),
+        ),
+        QuizItem(
+            prompt="Are the radio's 10 channels neurons?",
+            options=(
+                Option(
+                    "Yes: each channel is one hidden dimension",
+                    "A dimension is a neuron only when something acts on it alone. Nothing "
+                    "in the broadcast Wx acts on one channel at a time, so any rotation of "
+                    "the channels would serve as well.",
+                    misconception="every hidden dimension is a neuron",
+                ),
+                Option(
+                    "Yes, because the decoder applies a threshold",
+                    "The threshold acts on each station's projection, that is on the "
+                    "features, not on the channels.",
+                ),
+                Option(
+                    "No: nothing acts on one channel at a time, so any rotation of them "
+                    "serves as well",
+                    "The channels have no privileged basis. Chapter 06 shows what changes "
+                    "when a ReLU on the hidden layer makes them neurons.",
+                    right=True,
+                ),
+            ),
+            evidence=(
+                "The channels are not neurons",
+                "any rotation of the channels would serve as well",
+            ),
+        ),
+        QuizItem(
+            prompt="In the toy model x′ = ReLU(WᵀWx + b) of chapter 06, what plays the part of "
+            "the radio's threshold?",
+            options=(
+                Option(
+                    "A negative bias b inside the ReLU",
+                    "The thresholded decoder ReLU(Dᵀc − t) is a projection followed by a "
+                    "ReLU with a negative bias: a negative b is −t.",
+                    right=True,
+                ),
+                Option(
+                    "W",
+                    "Wx is the broadcast: it puts the features on the hidden channels.",
+                ),
+                Option(
+                    "Wᵀ",
+                    "Wᵀ tunes in to each feature by projection, like dᵢ · c; it has no "
+                    "threshold of its own.",
+                ),
+                Option(
+                    "The sparsity of the features",
+                    "Sparsity is the time-sharing, few stations on air at once. It is what "
+                    "lets a threshold work, not the threshold itself.",
+                    misconception="sparsity itself removes the interference",
+                ),
+            ),
+            evidence=("time-sharing is sparsity", "a projection followed by a ReLU"),
+        ),
+    ),
+)
+
+
+def _quiz_answers() -> list[int]:
+    """The right option of every item of the chapter's check of understanding."""
+    return QUIZ.answers()
+
+
+QUIZ_QUESTION = quiz_question(QUIZ, _quiz_answers)

@@ -10,6 +10,7 @@ import torch
 
 from polysemantic.data import seeded
 from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 from polysemantic.sparse_autoencoders import (
     fraction_of_variance_explained,
     normalize_decoder,
@@ -298,3 +299,134 @@ QUESTIONS = (
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------
+# Check your understanding: the page's last section and the notebook's last
+# question (see polysemantic.grading.quiz).
+# ---------------------------------------------------------------------------
+
+QUIZ = Quiz(
+    chapter="08",
+    items=(
+        QuizItem(
+            prompt="Why are the SAE's decoder columns kept at unit length?",
+            options=(
+                Option(
+                    "Otherwise it could shrink f, and with it the L1 penalty, by growing the "
+                    "columns",
+                    "The penalty is charged on f. With free lengths, columns k times longer "
+                    "and a code k times smaller reconstruct the same x for a k times smaller "
+                    "penalty; unit columns close that loophole.",
+                    right=True,
+                ),
+                Option(
+                    "To make the dictionary's directions orthogonal",
+                    "Unit length says nothing about angles, and 40 directions in 5 "
+                    "dimensions cannot be orthogonal: the dictionary is overcomplete on "
+                    "purpose.",
+                    misconception="an SAE's dictionary is an orthogonal basis",
+                ),
+                Option(
+                    "To make the reconstruction exact",
+                    "It is not exact: the L1 penalty pulls every feature's value towards "
+                    "zero, and the toy SAE explains 0.708 of the variance.",
+                ),
+            ),
+            evidence=("by growing the columns", "fraction of variance explained: 0.708"),
+        ),
+        QuizItem(
+            prompt="Predict: before any training, compare the SAE's 40 random directions in 5 "
+            "dimensions with the toy model's 20 true features. What is the recovery score "
+            "(each true feature's best cosine, averaged)?",
+            options=(
+                Option(
+                    "Close to 0: a random dictionary matches nothing",
+                    "With 40 random directions in 5 dimensions, something is always close: "
+                    "the page prints 0.833 at the start. Only a score near 1 means every "
+                    "true feature has a latent of its own.",
+                    misconception="a recovery score well above 0 means the features were found",
+                ),
+                Option(
+                    "About 0.8",
+                    "The page prints 0.833 before training and 0.9999 after 2,000 steps: a "
+                    "random dictionary already scores about 0.8, so only the last stretch "
+                    "to 1 is evidence.",
+                    right=True,
+                ),
+                Option(
+                    "1: 40 directions are more than 20 features",
+                    "Having more directions than features does not put them on the "
+                    "features: before training the best cosines average 0.833.",
+                ),
+            ),
+            evidence=("0.833 at the start, 0.9999 after 2,000 steps", "already scores about 0.8"),
+        ),
+        QuizItem(
+            prompt="The toy SAE's L0 is 1.5, while the true number of active features per "
+            "input is 1.0. What does the page find behind the difference?",
+            options=(
+                Option(
+                    "A wrong code: the latents mix several true features",
+                    "Every true feature has a latent along it (recovery 0.9999); the extra "
+                    "activity comes from duplicates of the right directions.",
+                    misconception="an L0 above the truth means the SAE learned a wrong code",
+                ),
+                Option(
+                    "Dead latents, which inflate L0",
+                    "Dead latents never fire, so they add nothing to L0; the toy SAE has 4 of 40.",
+                ),
+                Option(
+                    "Duplicate latents: most true features have two nearly identical copies",
+                    "16 of the 20 true features have more than one latent with cosine above "
+                    "0.9, and one feature switched on alone fires 1.80 latents on average.",
+                    right=True,
+                ),
+                Option(
+                    "An L1 coefficient that is too high",
+                    "A higher L1 coefficient makes the code sparser: it lowers L0, not raises it.",
+                ),
+            ),
+            evidence=(
+                "L0 (active latents per input): 1.50",
+                "true features with more than one such latent: 16 of 20",
+                "dead latents: 4 of 40",
+            ),
+        ),
+        QuizItem(
+            prompt="On the language model there are no known true features. How does the page "
+            "judge the SAE trained on its neurons?",
+            options=(
+                Option(
+                    "By the recovery score against the true features",
+                    "The recovery score needs a known truth, and a real model has none; "
+                    "Bricken et al. did not run that check either.",
+                    misconception="an SAE on a real model is checked against its true features",
+                ),
+                Option(
+                    "By L0 alone: the lower, the better",
+                    "L0 falls as the L1 coefficient rises, and the reconstruction gets "
+                    "worse: L0 has to be weighed against what the reconstruction keeps.",
+                ),
+                Option(
+                    "By what it costs in reconstruction and what it buys in purer features",
+                    "The page measures the fraction of the neurons' variance explained and "
+                    "the domain purity of the features, against that of the neurons.",
+                    right=True,
+                ),
+            ),
+            evidence=(
+                "They did not run the synthetic recovery check",
+                "what it costs (reconstruction) and what it buys (purity)",
+            ),
+        ),
+    ),
+)
+
+
+def _quiz_answers() -> list[int]:
+    """The right option of every item of the chapter's check of understanding."""
+    return QUIZ.answers()
+
+
+QUIZ_QUESTION = quiz_question(QUIZ, _quiz_answers)

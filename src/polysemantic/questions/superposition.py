@@ -10,6 +10,7 @@ import torch
 
 from polysemantic.data import seeded
 from polysemantic.grading.question import Case, Mistake, Question, Verdict
+from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 from polysemantic.superposition import (
     NOT_REPRESENTED,
     SUPERPOSITION,
@@ -528,3 +529,166 @@ QUESTIONS = (
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------
+# Check your understanding: the page's last section and the notebook's last
+# question (see polysemantic.grading.quiz).
+# ---------------------------------------------------------------------------
+
+QUIZ = Quiz(
+    chapter="06",
+    items=(
+        QuizItem(
+            prompt="Predict: five features of importance 0.9ⁱ, two hidden dimensions, dense "
+            "data (S = 0). How many features does the trained model represent?",
+            options=(
+                Option(
+                    "All five, on a pentagon",
+                    "With dense data, features that share a direction are usually on "
+                    "together and interfere, so superposition does not pay. The pentagon "
+                    "appears only with sparse data (from S = 0.9 on this page).",
+                    misconception="a model always packs in as many features as it can",
+                ),
+                Option(
+                    "Three: two on the axes and one sharing",
+                    "Three appear only at S = 0.5 and 0.7, as the model passes through "
+                    "antipodal pairs; dense data gives two.",
+                ),
+                Option(
+                    "Two, the two most important, on orthogonal axes",
+                    "The page prints 2 features represented at S = 0, D = 1 for each of "
+                    "them and 0 for the other three.",
+                    right=True,
+                ),
+            ),
+            evidence=(
+                "S = 0.00: 2 features represented, D = [1.0, 1.0, 0.0, 0.0, 0.0]",
+                "S = 0.50: 3 features represented",
+                "S = 0.90: 5 features represented",
+            ),
+        ),
+        QuizItem(
+            prompt="In the sparse model, five features share two dimensions as a regular "
+            "pentagon. What is each feature's dimensionality D?",
+            options=(
+                Option(
+                    "1/5 = 0.2",
+                    "The five features share two dimensions, not one: k features sharing d "
+                    "dimensions symmetrically get d/k each, here 2/5.",
+                    misconception="a feature's dimensionality is one over the number of features",
+                ),
+                Option(
+                    "2/5 = 0.4",
+                    "k features sharing d dimensions symmetrically get d/k each: 2/5. The "
+                    "page prints D ≈ 0.4 for all five, and angles of 72° between neighbours.",
+                    right=True,
+                ),
+                Option(
+                    "1/2",
+                    "D = 1/2 is an antipodal pair, which the model passes through on its way "
+                    "(S = 0.8); the pentagon gives 2/5.",
+                ),
+                Option(
+                    "1: each feature has a direction of its own",
+                    "D = 1 is a dedicated dimension, which no other feature overlaps; in a "
+                    "pentagon each direction overlaps its neighbours.",
+                ),
+            ),
+            evidence=(
+                "S = 0.99: 5 features represented, D = [0.41, 0.4, 0.41, 0.4, 0.38]",
+                "S = 0.80: 4 features represented, D = [0.5, 0.5, 0.49, 0.0, 0.51]",
+            ),
+        ),
+        QuizItem(
+            prompt="The main toy model's hidden layer, h = Wx, is linear: it has no neurons. "
+            "Can it store more features than it has dimensions?",
+            options=(
+                Option(
+                    "No: without neurons nothing can be polysemantic, so there is no superposition",
+                    "Superposition is more features than dimensions, and this model stores "
+                    "five in two. Polysemantic neurons need a privileged basis; "
+                    "superposition does not.",
+                    misconception="superposition needs neurons",
+                ),
+                Option(
+                    "Yes, and its two hidden dimensions are polysemantic neurons",
+                    "Its dimensions are not neurons: every rotation of them computes the "
+                    "same thing. Polysemantic neurons appear once a ReLU on the hidden "
+                    "layer privileges the basis.",
+                ),
+                Option(
+                    "Yes: it stores five features in two dimensions without a single neuron",
+                    "Rotating its hidden space leaves its loss exactly where it was "
+                    "(0.63287 before and after): it has no neurons, and it still stores "
+                    "all five sparse features.",
+                    right=True,
+                ),
+            ),
+            evidence=(
+                "no hidden ReLU (5 features, 2 dimensions): loss 0.63287 -> 0.63287",
+                "Superposition, more features than dimensions, happened without a single neuron",
+            ),
+        ),
+        QuizItem(
+            prompt="Predict: the model with a ReLU on its hidden layer, 8 features (importance "
+            "0.9ⁱ) and 4 neurons, trained on dense data (S = 0). What are its neurons like?",
+            options=(
+                Option(
+                    "Monosemantic: one feature each, and four features dropped",
+                    "At S = 0 the page prints 4 of 8 features represented, a mean score of "
+                    "0.92 and one feature per neuron.",
+                    right=True,
+                ),
+                Option(
+                    "Polysemantic: 8 features in 4 neurons forces two per neuron",
+                    "Dense data makes sharing costly, so the model drops the four least "
+                    "important features instead, and each neuron takes one of the rest "
+                    "(mean score 0.92).",
+                    misconception="more features than neurons always makes neurons polysemantic",
+                ),
+                Option(
+                    "Dead: dense data switches them off",
+                    "All four neurons carry a feature: one each, 4 of 8 features represented.",
+                ),
+            ),
+            evidence=("0.00 4 of 8 0.92 [1, 1, 1, 1]",),
+        ),
+        QuizItem(
+            prompt="With sparse data (S = 0.9) the same ReLU model stores all 8 features in "
+            "its 4 neurons. What are its neurons like now?",
+            options=(
+                Option(
+                    "Still monosemantic: the ReLU privileges the basis, so features line up "
+                    "with neurons",
+                    "A privileged basis makes each neuron's axis matter, not each neuron "
+                    "clean. With 8 features in 4 neurons, each neuron answers to 4 or 5 "
+                    "features (mean score 0.32).",
+                    misconception="a privileged basis means monosemantic neurons",
+                ),
+                Option(
+                    "Each answers to several features: superposition shows up as "
+                    "polysemantic neurons",
+                    "At S = 0.9 the page prints 8 of 8 features represented, a mean score of "
+                    "0.32 and 4 or 5 features per neuron: polysemantic neurons are what "
+                    "superposition looks like in a privileged basis.",
+                    right=True,
+                ),
+                Option(
+                    "The model drops features until each neuron has one",
+                    "That is what dense data does. Sparse features rarely collide, so "
+                    "sharing is cheap and the model keeps all 8.",
+                ),
+            ),
+            evidence=("0.90 8 of 8 0.32 [4, 5, 5, 4]",),
+        ),
+    ),
+)
+
+
+def _quiz_answers() -> list[int]:
+    """The right option of every item of the chapter's check of understanding."""
+    return QUIZ.answers()
+
+
+QUIZ_QUESTION = quiz_question(QUIZ, _quiz_answers)

@@ -10,6 +10,7 @@ import torch
 
 from polysemantic.data import seeded
 from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 from polysemantic.why_it_matters import (
     _least_squares_probe,
     ablation_damage,
@@ -147,3 +148,164 @@ QUESTIONS = (
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------
+# Check your understanding: the page's last section and the notebook's last
+# question (see polysemantic.grading.quiz).
+# ---------------------------------------------------------------------------
+
+QUIZ = Quiz(
+    chapter="07",
+    items=(
+        QuizItem(
+            prompt="Predict: ablate neuron 2, the neuron most tied to feature 0 (set its "
+            "activation to 0). Which features' reconstruction errors grow the most?",
+            options=(
+                Option(
+                    "Feature 0's, the target's: ablating its neuron removes it",
+                    "Feature 0 is spread evenly over all four neurons, and the other three "
+                    "still carry it: its error grows by 0.0113, about as much as that of "
+                    "features 3, 4 and 5.",
+                    misconception="ablating the neuron most tied to a feature removes that feature",
+                ),
+                Option(
+                    "None by much: the other three neurons make up for the lost one",
+                    "The other three do still carry feature 0, but the damage to the other "
+                    "7 features adds up to 0.1738: an edit to one neuron is an edit to "
+                    "every feature stored in it.",
+                ),
+                Option(
+                    "Those of features 3, 4 and 5, which the neuron raises",
+                    "Theirs grow about as much as the target's (about 0.011); the largest "
+                    "damage, about 0.035 each, goes to the features the neuron lowers.",
+                ),
+                Option(
+                    "Those of features 1, 2, 6 and 7, which the neuron lowers",
+                    "Their errors grow by about 0.035 each, three times the target's. "
+                    "Ablating the neuron also removes its resting activation, which the "
+                    "decoder used to cancel those features when they are off.",
+                    right=True,
+                ),
+            ),
+            evidence=(
+                "0 0.0113 0.0292 +0.57 <- target",
+                "1 0.0358 0.0001 -0.52",
+                "damage to the other 7 features: ablation 0.1738",
+            ),
+        ),
+        QuizItem(
+            prompt="In the unsigned response matrix ReLU(W + b), feature 6 lights up no neuron "
+            "at all. Does the model store feature 6?",
+            options=(
+                Option(
+                    "No: a feature that no neuron responds to is not represented",
+                    "The model reconstructs it. The unsigned matrix only shows activations "
+                    "going up, and feature 6 pushes all four neurons down.",
+                    misconception="a feature that no neuron fires for is not represented",
+                ),
+                Option(
+                    "Yes, as a drop on all four neurons, read back through a positive output bias",
+                    "The signed response matrix shows a change of about −0.32 on every "
+                    "neuron, and feature 6's output bias is +0.75: here a silence is a "
+                    "whole feature.",
+                    right=True,
+                ),
+                Option(
+                    "Yes, as a small rise that the matrix rounds away",
+                    "It is not a weak rise but a drop of about 0.32 on every neuron, which "
+                    "ReLU(W + b) cannot show.",
+                ),
+            ),
+            evidence=("feature 6: [-0.32, -0.31, -0.32, -0.31], output bias +0.75",),
+        ),
+        QuizItem(
+            prompt="Label each of the 4 neurons with the feature it responds to most. How many "
+            "of the 8 features get a label?",
+            options=(
+                Option(
+                    "4, one per neuron",
+                    "All four neurons respond most to the same feature, feature 0, which "
+                    "lights up all four: the labels are [0, 0, 0, 0].",
+                    misconception="labelling neurons names as many features as there are neurons",
+                ),
+                Option(
+                    "8, two per neuron",
+                    "A label names one feature per neuron, its strongest; and here all four "
+                    "neurons pick feature 0.",
+                ),
+                Option(
+                    "1",
+                    "The labels are [0, 0, 0, 0]: 1 of the 8 features is named, and the "
+                    "other 7 are invisible to this reading.",
+                    right=True,
+                ),
+            ),
+            evidence=("neuron labels: [0, 0, 0, 0] -> 1 of 8 features named",),
+        ),
+        QuizItem(
+            prompt="The planted dangerous feature is no neuron's strongest response (0 of 4 "
+            "neurons), but a linear probe detects it with 94.7% accuracy. Why is the probe "
+            "still not the safety check we need?",
+            options=(
+                Option(
+                    "94.7% is no better than guessing",
+                    "Always answering 'absent' scores 71.0%; the probe does much better. "
+                    "Its limit is what it needs, not how accurate it is.",
+                ),
+                Option(
+                    "The neuron audit is the better check, and it found nothing",
+                    "The audit passed a model that carries the feature: the feature is "
+                    "written along a direction that puts a little on every neuron.",
+                    misconception="if no neuron looks dangerous, the model is safe",
+                ),
+                Option(
+                    "It needs labels: it can only find a concept that someone named in advance",
+                    "A probe is supervised: it was given a label, dangerous or not, for "
+                    "every input. It cannot tell us about the dangerous features that nobody "
+                    "thought to look for.",
+                    right=True,
+                ),
+            ),
+            evidence=(
+                "neurons whose strongest response is the dangerous feature: 0 of 4",
+                "linear probe accuracy: 94.7% (always answering 'absent': 71.0%)",
+                "A probe is supervised",
+            ),
+        ),
+        QuizItem(
+            prompt="Removing feature 0 along its own direction hurts only the target. Why not "
+            "edit every network that way?",
+            options=(
+                Option(
+                    "It damages the other features even more than the ablation",
+                    "Its damage to the other 7 features is −0.0011, against 0.1738 for the "
+                    "ablation: it is the clean edit.",
+                ),
+                Option(
+                    "Real networks have no feature directions to remove",
+                    "In the superposition picture, features are directions in a layer's "
+                    "activations; the trouble is that a neuron does not tell us which.",
+                    misconception="features that are not neurons are not there to edit",
+                ),
+                Option(
+                    "It needs the feature's value and direction, and a real network does not "
+                    "hand them to us",
+                    "The edit takes x₀W₀ out of the hidden pre-activations. In a toy model we "
+                    "know both; finding feature directions is the job of chapter 08's sparse "
+                    "autoencoder.",
+                    right=True,
+                ),
+            ),
+            evidence=("direction edit -0.0011", "In a toy model we know both"),
+        ),
+    ),
+)
+
+
+def _quiz_answers() -> list[int]:
+    """The right option of every item of the chapter's check of understanding."""
+    return QUIZ.answers()
+
+
+QUIZ_QUESTION = quiz_question(QUIZ, _quiz_answers)
