@@ -78,6 +78,23 @@ def edit_out_feature(
     return ((x - x_hat) ** 2).mean(0) - per_feature_error(W, b_hidden, b_out, x)
 
 
+def remove_feature_from_activations(
+    h: torch.Tensor, W: torch.Tensor, b_hidden: torch.Tensor, feature: int
+) -> torch.Tensor:
+    """Take one feature out of hidden activations, knowing only the weights.
+
+    h: (batch, n_neurons) = ReLU(W x + b_hidden); W: (n_neurons, n_features) ->
+    (batch, n_neurons). Measure each input's change from the resting activation
+    ReLU(b_hidden) along the feature's direction û = W[:, feature] / |W[:, feature]|,
+    and remove it where it points *up*: (h − rest) · û > 0. Upward only, because a
+    feature stored as the opposite pattern (a drop on the same neurons) lives on the
+    same line, below the resting point.
+    """
+    unit = W[:, feature] / W[:, feature].norm()  # (n_neurons,)
+    along = torch.relu((h - torch.relu(b_hidden)) @ unit)  # (batch,)
+    return h - along[:, None] * unit
+
+
 def planted_activations(
     W: torch.Tensor, b_hidden: torch.Tensor, x: torch.Tensor, planted: torch.Tensor, strength: float
 ) -> torch.Tensor:

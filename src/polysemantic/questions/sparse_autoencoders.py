@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import torch
 
-from polysemantic.data import seeded
-from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.data import seeded, sparse_features
+from polysemantic.grading.question import Case, Mistake, Question, Verdict
 from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 from polysemantic.sparse_autoencoders import (
+    SAEConfig,
     fraction_of_variance_explained,
     normalize_decoder,
     recovery_score,
     sae_decode,
     sae_encode,
+    sae_forward,
     sae_loss,
+    train_sae,
 )
 
 
@@ -65,6 +68,110 @@ def _directions_case(seed: int, d: int, n_true: int, n_latents: int, noise: floa
     junk = torch.randn(d, n_latents - copies.shape[1], generator=g)
     learned = torch.cat([copies + noise * torch.randn(copies.shape, generator=g), junk], dim=1)
     return {"true_directions": true, "learned": learned[:, torch.randperm(n_latents, generator=g)]}
+
+
+# ---------------------------------------------------------------------------
+# The learner's own SAE training loop, judged by what it finds: planted feature
+# directions (Sharkey et al. 2022's synthetic check), recovered by unit-norm columns.
+# ---------------------------------------------------------------------------
+
+SAE_STEPS, SAE_BATCH, SAE_LR = 2000, 512, 1e-2
+
+
+def _planted_case(seed: int) -> tuple[dict, dict]:
+    """30 planted unit directions in 10 dimensions, each feature on 5% of the time; the
+    activations are scaled to mean squared norm 1. -> (inputs, truth)."""
+    g = seeded(seed)
+    directions = normalize_decoder(torch.randn(10, 30, generator=g))  # (d, n_true)
+    x = sparse_features(20_000, 30, 0.05, generator=g)  # (N, n_true)
+    h = x @ directions.T  # (N, d)
+    h = h / h.pow(2).sum(1).mean().sqrt()
+    inputs = {"h": h, "n_latents": 60, "l1_coefficient": 1.0, "n_steps": SAE_STEPS, "seed": seed}
+    return inputs, {"true_directions": directions}
+
+
+def _sae_training_case(name: str, seed: int, hidden: bool = False) -> Case:
+    inputs, truth = _planted_case(seed)
+    return Case(name, inputs, hidden=hidden, truth=truth)
+
+
+def _train_sae_reference(h, n_latents, l1_coefficient, n_steps, seed):
+    cfg = SAEConfig(
+        n_latents=n_latents,
+        l1_coefficient=l1_coefficient,
+        n_steps=n_steps,
+        batch_size=SAE_BATCH,
+        lr=SAE_LR,
+        seed=seed,
+    )
+    return train_sae(h, cfg).sae.W_dec.detach()
+
+
+def _train_sae_with_a_mistake(
+    h, n_latents, l1_coefficient, n_steps, seed, *, renormalise=True, sparse=True
+):
+    """A learner's loop, written out, with one of the common mistakes switched on."""
+    g = seeded(seed)
+    d = h.shape[1]
+    W_dec = torch.nn.Parameter(normalize_decoder(torch.randn(d, n_latents, generator=g)))
+    W_enc = torch.nn.Parameter(W_dec.detach().T.clone())
+    b_enc = torch.nn.Parameter(torch.zeros(n_latents))
+    b_dec = torch.nn.Parameter(h.median(0).values.clone())
+    optimizer = torch.optim.Adam([W_enc, b_enc, W_dec, b_dec], lr=SAE_LR)
+    for _ in range(n_steps):
+        x = h[torch.randint(0, len(h), (SAE_BATCH,), generator=g)]
+        x_hat, f = sae_forward(x, W_enc, b_enc, W_dec, b_dec)
+        loss = sae_loss(x, x_hat, f, l1_coefficient if sparse else 0.0)
+        optimizer.zero_grad()
+        loss.backward()
+        if renormalise:
+            with torch.no_grad():
+                W_dec.grad -= W_dec * (W_dec * W_dec.grad).sum(0, keepdim=True)
+        optimizer.step()
+        if renormalise:
+            with torch.no_grad():
+                W_dec.copy_(normalize_decoder(W_dec))
+    return W_dec.detach()
+
+
+def _column_norm_error(W_dec) -> float:
+    return float((torch.as_tensor(W_dec).norm(dim=0) - 1).abs().max())
+
+
+def _finds_the_planted_features(inputs: dict, truth: dict, W_dec) -> Verdict:
+    """Unit-length decoder columns, and every planted direction found (recovery ≥ 0.95)."""
+    true_directions = truth["true_directions"]
+    expected = (true_directions.shape[0], inputs["n_latents"])
+    W_dec = torch.as_tensor(W_dec, dtype=torch.float32)
+    if tuple(W_dec.shape) != expected:
+        return Verdict(False, f"expected W_dec of shape {expected}, got {tuple(W_dec.shape)}")
+    if not bool(torch.isfinite(W_dec).all()):
+        return Verdict(False, "W_dec holds NaN or infinite values: the training diverged")
+    if _column_norm_error(W_dec) > 1e-3:
+        return Verdict(
+            False,
+            f"decoder columns are not unit length (off by up to {_column_norm_error(W_dec):.3f})",
+        )
+    recovery = float(recovery_score(true_directions, W_dec))
+    if recovery < 0.95:
+        return Verdict(
+            False,
+            f"recovery score {recovery:.3f}: the dictionary misses some "
+            "planted directions (0.95 or more expected)",
+        )
+    return Verdict(True, f"recovery score {recovery:.3f}, unit-length columns")
+
+
+def _sign_not_renormalised(inputs: dict, truth: dict, W_dec) -> bool:
+    return bool(torch.isfinite(torch.as_tensor(W_dec)).all()) and _column_norm_error(W_dec) > 0.01
+
+
+def _sign_no_sparsity(inputs: dict, truth: dict, W_dec) -> bool:
+    W_dec = torch.as_tensor(W_dec, dtype=torch.float32)
+    return (
+        _column_norm_error(W_dec) <= 0.01
+        and float(recovery_score(truth["true_directions"], W_dec)) < 0.85
+    )
 
 
 QUESTIONS = (
@@ -295,6 +402,38 @@ QUESTIONS = (
                 "error share, not explained share",
                 "this is the unexplained fraction: the score is 1 minus it.",
                 lambda x, x_hat: ((x - x_hat) ** 2).sum() / ((x - x.mean(0)) ** 2).sum(),
+            ),
+        ),
+    ),
+    Question(
+        id="08.train_sae",
+        title="your own SAE training loop, judged by what it finds",
+        points=4,
+        answer_name="train_sae_loop",
+        reference=_train_sae_reference,
+        public_cases=lambda: [
+            _sae_training_case("30 planted directions in 10 dimensions, 60 latents", 0)
+        ],
+        hidden_cases=lambda seed: [
+            _sae_training_case("other planted directions", 2000 + seed, hidden=True)
+        ],
+        outcome=_finds_the_planted_features,
+        time_limit=120.0,
+        mistakes=(
+            Mistake(
+                "decoder not renormalised",
+                "the decoder columns drifted from unit length: "
+                "after each step, remove the gradient's component along each column before "
+                "the step and renormalise the columns after it.",
+                lambda **case: _train_sae_with_a_mistake(**case, renormalise=False),
+                sign=_sign_not_renormalised,
+            ),
+            Mistake(
+                "no sparsity penalty",
+                "the dictionary reconstructs but does not find the "
+                "planted directions: is the L1 penalty on f in your loss?",
+                lambda **case: _train_sae_with_a_mistake(**case, sparse=False),
+                sign=_sign_no_sparsity,
             ),
         ),
     ),

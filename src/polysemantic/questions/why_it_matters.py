@@ -6,17 +6,22 @@ The reference implementations are in `polysemantic.why_it_matters`.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
-from polysemantic.data import seeded
-from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.data import seeded, sparse_features
+from polysemantic.grading.question import Case, Mistake, Question, Verdict
 from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
+from polysemantic.monosemanticity import response_matrix
 from polysemantic.why_it_matters import (
     _least_squares_probe,
     ablation_damage,
     per_feature_error,
     probe_accuracy,
     remove_direction,
+    remove_feature_from_activations,
+    train_crowded,
 )
 
 
@@ -50,6 +55,115 @@ def _zero_column(x: torch.Tensor, feature: int) -> torch.Tensor:
     x = x.clone()
     x[:, feature] = 0.0
     return x
+
+
+# ---------------------------------------------------------------------------
+# An edit designed by the learner: remove one feature from the crowded model's
+# activations, knowing only its weights, and do less damage than the ablation.
+# ---------------------------------------------------------------------------
+
+
+@functools.cache
+def _crowded_model() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return train_crowded()  # the chapter's model: W (4, 8), b_hidden (4,), b_out (8,)
+
+
+def _edit_case(name: str, feature: int, data_seed: int, hidden: bool = False) -> Case:
+    W, b_hidden, b_out = _crowded_model()
+    x = sparse_features(5000, 8, 0.1, generator=seeded(data_seed))  # (batch, 8)
+    h = torch.relu(x @ W.T + b_hidden)  # (batch, 4)
+    inputs = {"h": h, "W": W, "b_hidden": b_hidden, "feature": feature}
+    return Case(name, inputs, hidden=hidden, truth={"x": x, "b_out": b_out})
+
+
+def _damage(inputs: dict, truth: dict, h_edited) -> torch.Tensor:
+    """How much each feature's reconstruction error grows with the edited activations."""
+    W, x, b_out = inputs["W"], truth["x"], truth["b_out"]
+    edited = torch.relu(torch.as_tensor(h_edited, dtype=torch.float32) @ W + b_out)
+    unedited = torch.relu(inputs["h"] @ W + b_out)
+    return ((x - edited) ** 2).mean(0) - ((x - unedited) ** 2).mean(0)  # (n_features,)
+
+
+def _removed_share(inputs: dict, truth: dict, damage: torch.Tensor) -> float:
+    f = inputs["feature"]
+    return float(damage[f] / (truth["x"][:, f] ** 2).mean())
+
+
+def _removes_only_its_feature(inputs: dict, truth: dict, h_edited) -> Verdict:
+    """The feature is gone (its error grows by 80% or more of what losing it entirely
+    costs), and the other features lose almost nothing (0.005 in all, at most)."""
+    expected = tuple(inputs["h"].shape)
+    if tuple(torch.as_tensor(h_edited).shape) != expected:
+        return Verdict(
+            False,
+            f"expected activations of shape {expected}, "
+            f"got {tuple(torch.as_tensor(h_edited).shape)}",
+        )
+    f = inputs["feature"]
+    damage = _damage(inputs, truth, h_edited)
+    removed = _removed_share(inputs, truth, damage)
+    if removed < 0.8:
+        return Verdict(
+            False,
+            f"feature {f} is still there: its error grew by {damage[f]:.4f}, "
+            f"{removed:.0%} of what removing it entirely costs (80% expected)",
+        )
+    others = torch.cat([damage[:f], damage[f + 1 :]])
+    if float(others.sum()) > 0.005:
+        worst = int(torch.where(torch.arange(len(damage)) == f, -1.0, damage).argmax())
+        return Verdict(
+            False,
+            f"the edit hurt other features: their errors grew by "
+            f"{others.sum():.4f} in all, most of all feature {worst}'s "
+            f"({damage[worst]:.4f}); 0.005 in all is allowed",
+        )
+    return Verdict(True, f"feature {f} removed ({removed:.0%}), others hurt by {others.sum():.4f}")
+
+
+def _worst_other(inputs: dict, damage: torch.Tensor) -> int:
+    f = inputs["feature"]
+    return int(torch.where(torch.arange(len(damage)) == f, -1.0, damage).argmax())
+
+
+def _sign_ablation(inputs: dict, truth: dict, h_edited) -> bool:
+    damage = _damage(inputs, truth, h_edited)
+    f = inputs["feature"]
+    return _removed_share(inputs, truth, damage) < 0.5 and float(damage.sum() - damage[f]) > float(
+        damage[f]
+    )
+
+
+def _sign_no_rest(inputs: dict, truth: dict, h_edited) -> bool:
+    damage = _damage(inputs, truth, h_edited)
+    j = _worst_other(inputs, damage)
+    return float(damage[j]) > 3 * float((truth["x"][:, j] ** 2).mean())
+
+
+def _sign_both_ways(inputs: dict, truth: dict, h_edited) -> bool:
+    damage = _damage(inputs, truth, h_edited)
+    j, f, W = _worst_other(inputs, damage), inputs["feature"], inputs["W"]
+    cos = float(W[:, j] @ W[:, f] / (W[:, j].norm() * W[:, f].norm()))
+    return (
+        _removed_share(inputs, truth, damage) >= 0.8
+        and cos < -0.9
+        and not _sign_no_rest(inputs, truth, h_edited)
+    )
+
+
+def _ablate_top_neuron(h, W, b_hidden, feature):
+    h = h.clone()
+    h[:, int(response_matrix(W, b_hidden)[:, feature].argmax())] = 0.0
+    return h
+
+
+def _project_both_ways(h, W, b_hidden, feature):
+    unit = W[:, feature] / W[:, feature].norm()
+    return h - ((h - torch.relu(b_hidden)) @ unit)[:, None] * unit
+
+
+def _project_without_rest(h, W, b_hidden, feature):
+    unit = W[:, feature] / W[:, feature].norm()
+    return h - torch.relu(h @ unit)[:, None] * unit
 
 
 QUESTIONS = (
@@ -144,6 +258,44 @@ QUESTIONS = (
                 lambda activations, labels: _least_squares_probe(
                     activations, labels, bias=True, threshold=0.0
                 ),
+            ),
+        ),
+    ),
+    Question(
+        id="07.remove_feature",
+        title="an edit that removes one feature and spares the rest",
+        points=4,
+        answer_name="remove_feature",
+        reference=remove_feature_from_activations,
+        public_cases=lambda: [_edit_case("the chapter's model, feature 0", 0, 1)],
+        hidden_cases=lambda seed: [
+            _edit_case("the chapter's model, another feature", 1 + seed % 7, 3000 + seed, True)
+        ],
+        outcome=_removes_only_its_feature,
+        mistakes=(
+            Mistake(
+                "ablate the top neuron",
+                "zeroing one neuron leaves the feature in the "
+                "others and hurts every feature stored in that neuron: edit along the "
+                "feature's direction W[:, feature] instead.",
+                _ablate_top_neuron,
+                sign=_sign_ablation,
+            ),
+            Mistake(
+                "change measured from zero",
+                "the edit moves every input, even those "
+                "without the feature: measure the change from the resting activation "
+                "ReLU(b_hidden), not from zero.",
+                _project_without_rest,
+                sign=_sign_no_rest,
+            ),
+            Mistake(
+                "both ways along the direction",
+                "you also removed the feature stored "
+                "as the opposite pattern (a drop on the same neurons): remove only the "
+                "upward change along the direction.",
+                _project_both_ways,
+                sign=_sign_both_ways,
             ),
         ),
     ),
