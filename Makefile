@@ -1,4 +1,4 @@
-# The two commands of the README: `make book` and `make test`.
+# The commands of the README: `make book`, `make test` and `make handouts`.
 # Both create .venv if it is missing and install the course into it.
 
 PYTHON ?= python3
@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test install exercises serve clean
+.PHONY: book test install exercises handouts serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks conftest.py
 	$(BIN)/ruff format --check src tests benchmarks conftest.py
 	$(BIN)/pytest
+
+handouts: $(STAMP)
+	$(BIN)/polysemantic handouts --force
 
 exercises: $(STAMP)
 	$(BIN)/polysemantic exercises

@@ -66,10 +66,16 @@ class Chapter:
 def summary_block(page: str, where: str) -> tuple[str, tuple[str, ...]]:
     """The text and the `$$` formulas of a chapter page's handout-summary admonition."""
     lines = page.split("\n")
-    start = next((i for i, line in enumerate(lines) if line.strip() == f":class: {SUMMARY_CLASS}"), None)
+    start = next(
+        (i for i, line in enumerate(lines) if line.strip() == f":class: {SUMMARY_CLASS}"), None
+    )
     if start is None:
         start = next(
-            (i for i, line in enumerate(lines) if line.startswith(":class:") and SUMMARY_CLASS in line),
+            (
+                i
+                for i, line in enumerate(lines)
+                if line.startswith(":class:") and SUMMARY_CLASS in line
+            ),
             None,
         )
     if start is None:
@@ -233,13 +239,17 @@ def _string(text: str) -> str:
 def _preamble(title: str, paper: str, footer: str) -> str:
     return f"""#set document(title: {_string(title)}, author: "polysemantic", date: none)
 #set page(paper: "{paper}", margin: (x: 1.6cm, top: 1.4cm, bottom: 1.6cm),
-  footer: context [#set text(7.5pt, fill: luma(90)); {_escape(footer)} #h(1fr) #counter(page).display("1 / 1", both: true)])
+  footer: context [#set text(7.5pt, fill: luma(90)); {_escape(footer)} #h(1fr)
+    #counter(page).display("1 / 1", both: true)])
 #set text(font: ("Libertinus Serif", "DejaVu Sans Mono"), size: 10pt, lang: "en")
 #set par(justify: true, leading: 0.55em, spacing: 0.8em)
-#show heading.where(level: 1): it => block(below: 0.6em, text(15pt, fill: rgb("{ACCENT}"), it.body))
-#show heading.where(level: 2): it => block(above: 0.9em, below: 0.45em, text(11pt, weight: "bold", it.body))
+#show heading.where(level: 1): it => block(below: 0.6em,
+  text(15pt, fill: rgb("{ACCENT}"), it.body))
+#show heading.where(level: 2): it => block(above: 0.9em, below: 0.45em,
+  text(11pt, weight: "bold", it.body))
 #let stars(s) = text(font: "DejaVu Sans Mono", size: 10pt, s)
-#let answer-space(h) = block(width: 100%, height: h, stroke: (paint: luma(150), thickness: 0.5pt, dash: "dashed"), radius: 2pt)
+#let answer-space(h) = block(width: 100%, height: h, radius: 2pt,
+  stroke: (paint: luma(150), thickness: 0.5pt, dash: "dashed"))
 """
 
 
@@ -346,9 +356,8 @@ def facilitator_source(chapters: list[Chapter], paper: str) -> str:
         cells = []
         for stem, minutes, what in rows:
             chapter = _escape(by_stem[stem].title.split(":")[0]) if stem in by_stem else ""
-            cells.append(
-                f"  [{clock // 60}:{clock % 60:02d}], [{minutes} min], [{chapter}], [{_escape(what)}],"
-            )
+            start = f"{clock // 60}:{clock % 60:02d}"
+            cells.append(f"  [{start}], [{minutes} min], [{chapter}], [{_escape(what)}],")
             clock += minutes
         plans.append(
             f"== {_escape(name[0].upper() + name[1:])}, {total} min\n"
@@ -361,9 +370,11 @@ def facilitator_source(chapters: list[Chapter], paper: str) -> str:
     sections = []
     for c in chapters:
         minutes = sum(e.minutes for e in c.exercises)
-        mis = "\n".join(f"- {markdown_to_typst(m)}" for m in workshop.MISCONCEPTIONS.get(c.stem, ()))
+        mis = "\n".join(
+            f"- {markdown_to_typst(m)}" for m in workshop.MISCONCEPTIONS.get(c.stem, ())
+        )
         keys = "\n".join(
-            f"+ {markdown_to_typst(q.question)}\n\n  #text(fill: rgb(\"{WARM}\"))[*Answer.*] "
+            f'+ {markdown_to_typst(q.question)}\n\n  #text(fill: rgb("{WARM}"))[*Answer.*] '
             f"{markdown_to_typst(q.answer)}"
             for q in workshop.QUESTIONS.get(c.stem, ())
         )
@@ -373,7 +384,11 @@ def facilitator_source(chapters: list[Chapter], paper: str) -> str:
             f"*Common misconceptions*\n{mis}\n\n*Answer keys*\n{keys}\n"
         )
     return (
-        _preamble("Facilitator's guide", paper, "polysemantic · facilitator's guide (not for participants)")
+        _preamble(
+            "Facilitator's guide",
+            paper,
+            "polysemantic · facilitator's guide (not for participants)",
+        )
         + "#set text(9.5pt)\n= Facilitator's guide\n"
         + "Keep this apart from the participants' handouts: it holds the answers.\n\n"
         + "\n".join(plans)
@@ -426,10 +441,13 @@ def build(
         raise HandoutError(f"unknown paper size {paper!r}: choose one of {', '.join(PAPERS)}")
     known = chapter_stems(root)
     if stems:
-        unknown = [s for s in stems if s not in known and not any(k.startswith(s) for k in known)]
+        def named(stem: str, name: str) -> bool:  # "03" or "03_capacity"
+            return name in (stem, stem.split("_")[0])
+
+        unknown = [s for s in stems if not any(named(k, s) for k in known)]
         if unknown:
             raise HandoutError(f"unknown chapter {unknown[0]!r}: choose from {', '.join(known)}")
-        stems = [k for k in known if any(k == s or k.startswith(s) for s in stems)]
+        stems = [k for k in known if any(named(k, s) for s in stems)]
     else:
         stems = known
     names = [f"{s}.pdf" for s in stems]

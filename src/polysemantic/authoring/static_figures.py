@@ -3,8 +3,8 @@
 Drawn with matplotlib from the same library functions and settings as the book's
 interactive figure of that chapter, in the course's look for paper: the
 Okabe–Ito palette, cividis for heatmaps, and marker shapes or dash patterns on
-every line so that the figures read in greyscale too. Text is drawn as paths
-and the files carry no date, so the same data give byte-identical SVGs.
+every line so that the figures read in greyscale too. Text stays text, in a font
+typst embeds, and the files carry no date, so the same data give byte-identical SVGs.
 """
 
 from __future__ import annotations
@@ -15,33 +15,43 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from cycler import cycler
 
 from polysemantic.figures import PALETTE
 
 WIDTH, HEIGHT = 6.4, 2.7  # inches
 _STYLE = {
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # text stays text: typst sets it in its own embedded font
     "svg.hashsalt": "polysemantic",
-    "font.family": "DejaVu Sans",
+    "font.family": "DejaVu Sans Mono",  # one of typst's built-in fonts
     "font.size": 8.5,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": __import__("cycler").cycler(color=list(PALETTE)),
+    "axes.prop_cycle": cycler(color=list(PALETTE)),
 }
 
 
 def _heatmap(ax, z: np.ndarray, x_label: str, y_label: str, bar: str, fig) -> None:
-    image = ax.imshow(z, cmap="cividis", aspect="auto")
-    ax.set_xticks(range(z.shape[1]))
-    ax.set_yticks(range(z.shape[0]))
+    image = ax.pcolormesh(z, cmap="cividis", edgecolors="face", linewidth=0.3)  # vector
+    ax.invert_yaxis()
+    ax.set_xticks(np.arange(z.shape[1]) + 0.5, range(z.shape[1]))
+    ax.set_yticks(np.arange(z.shape[0]) + 0.5, range(z.shape[0]))
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     top = z.max()
     for (j, i), value in np.ndenumerate(z):  # the numbers, for readers without colour
         if value > 0.05 * top:
-            ax.text(i, j, f"{value:.1f}", ha="center", va="center", fontsize=6.5,
-                    color="black" if value > 0.55 * top else "white")
-    fig.colorbar(image, ax=ax, label=bar, fraction=0.04, pad=0.02)
+            ax.text(
+                i,
+                j,
+                f"{value:.1f}",
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                color="black" if value > 0.55 * top else "white",
+            )
+    colorbar = fig.colorbar(image, ax=ax, label=bar, fraction=0.04, pad=0.02)
+    colorbar.solids.set_rasterized(False)  # matplotlib rasterises long colour bars
 
 
 def monosemanticity(fig) -> str:
@@ -91,8 +101,16 @@ def capacity(fig) -> str:
         V = random_unit_vectors(300, d, torch.Generator().manual_seed(0))
         share, _ = np.histogram(pairwise_abs_cosines(V).numpy(), bins=bins)
         centres = (bins[1:] + bins[:-1]) / 2
-        ax.plot(centres, share / share.sum(), ls=dash, marker=marker, markevery=3, ms=4,
-                color=PALETTE[k], label=f"d = {d}")
+        ax.plot(
+            centres,
+            share / share.sum(),
+            ls=dash,
+            marker=marker,
+            markevery=3,
+            ms=4,
+            color=PALETTE[k],
+            label=f"d = {d}",
+        )
     ax.set_xlabel("|cos| between two random unit vectors")
     ax.set_ylabel("share of pairs")
     ax.legend(frameon=False)
@@ -116,13 +134,26 @@ def radio_stations(fig) -> str:
     channels = encode(signals, directions)
     ax = fig.subplots()
     x = np.arange(100)
-    ax.plot(x, linear_decode(channels, directions)[0].numpy(), ls="-", lw=0.9,
-            color=PALETTE[1], label="linear decoding")
-    ax.plot(x, threshold_decode(channels, directions, 0.4)[0].numpy(), ls="--", lw=1.2,
-            color=PALETTE[2], label="thresholded, t = 0.4")
+    ax.plot(
+        x,
+        linear_decode(channels, directions)[0].numpy(),
+        ls="-",
+        lw=0.9,
+        color=PALETTE[1],
+        label="linear decoding",
+    )
+    ax.plot(
+        x,
+        threshold_decode(channels, directions, 0.4)[0].numpy(),
+        ls="--",
+        lw=1.2,
+        color=PALETTE[2],
+        label="thresholded, t = 0.4",
+    )
     on = signals[0].numpy() > 0
-    ax.plot(x[on], signals[0].numpy()[on], "o", ms=6, mfc="none", mec="black",
-            label="what is on air")
+    ax.plot(
+        x[on], signals[0].numpy()[on], "o", ms=6, mfc="none", mec="black", label="what is on air"
+    )
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_xlabel("station")
     ax.set_ylabel("signal level")
@@ -140,14 +171,20 @@ def directions(fig) -> str:
     ax = fig.subplots()
     markers = "os^Dv"
     for i in range(5):
-        ax.annotate("", xy=D[:, i], xytext=(0, 0),
-                    arrowprops={"arrowstyle": "-|>", "color": PALETTE[i], "lw": 1.4})
+        ax.annotate(
+            "",
+            xy=D[:, i],
+            xytext=(0, 0),
+            arrowprops={"arrowstyle": "-|>", "color": PALETTE[i], "lw": 1.4},
+        )
         ax.plot(*D[:, i], markers[i], color=PALETTE[i], ms=5)
-        ax.text(*(1.13 * D[:, i]), f"concept {i}", ha="center", va="center", fontsize=7.5)
+        ax.text(
+            *(1.22 * D[:, i] + [0, 0.06]), f"concept {i}", ha="center", va="center", fontsize=7.5
+        )
     ax.axhline(0, color="grey", lw=0.6)
     ax.axvline(0, color="grey", lw=0.6)
-    ax.set_xlim(-1.35, 1.35)
-    ax.set_ylim(-0.25, 1.25)
+    ax.set_xlim(-1.5, 1.5)
+    ax.set_ylim(-0.25, 1.38)
     ax.set_aspect("equal")
     ax.set_xlabel("neuron 1 (activation)")
     ax.set_ylabel("neuron 2 (activation)")
@@ -159,6 +196,7 @@ def directions(fig) -> str:
 
 def superposition(fig) -> str:
     from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
 
     from polysemantic.superposition import PHASE_NAMES
     from polysemantic.superposition_sweeps import load_artifact, majority_phase
@@ -168,15 +206,27 @@ def superposition(fig) -> str:
     importances, densities = full["phase_importances"], full["phase_densities"]
     shades = ["#00204D", "#7C7B78", "#FFEA46"]  # cividis ends and middle: apart in grey
     ax = fig.subplots()
-    ax.pcolormesh(densities, importances, phases, cmap=ListedColormap(shades),
-                  norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5], 3), shading="nearest")
+    ax.pcolormesh(
+        densities,
+        importances,
+        phases,
+        cmap=ListedColormap(shades),
+        norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5], 3),
+        shading="nearest",
+        edgecolors="face",
+        linewidth=0.3,
+    )
     ax.set_xscale("log")
+    ax.set_yscale("log")
     ax.set_xlabel("feature density 1 − S (log)")
-    ax.set_ylabel("extra feature's importance")
-    handles = [__import__("matplotlib.patches").patches.Patch(facecolor=c, edgecolor="black",
-               label=n) for c, n in zip(shades, PHASE_NAMES)]
-    ax.legend(handles=handles, frameon=True, fontsize=7, loc="center left",
-              bbox_to_anchor=(1.01, 0.5))
+    ax.set_ylabel("extra feature's importance (log)")
+    handles = [
+        Patch(facecolor=c, edgecolor="black", label=n)
+        for c, n in zip(shades, PHASE_NAMES, strict=True)
+    ]
+    ax.legend(
+        handles=handles, frameon=True, fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5)
+    )
     return (
         "The extra feature's phase, 2 features in 1 dimension: dense data (right) never "
         "superposes; sparse data (left) shares the dimension."
@@ -189,8 +239,7 @@ def why_it_matters(fig) -> str:
 
     W, b_hidden, _ = train_crowded()
     R = response_matrix(W, b_hidden).numpy()
-    _heatmap(fig.subplots(), R, "feature switched on (value 1)", "hidden neuron", "activation",
-             fig)
+    _heatmap(fig.subplots(), R, "feature switched on (value 1)", "hidden neuron", "activation", fig)
     return (
         "Where each of 8 features flows in 4 neurons: every neuron answers to several "
         "features, and one feature lights up none."
@@ -201,8 +250,7 @@ def sparse_autoencoders(fig) -> str:
     from polysemantic.sparse_autoencoders import SAEConfig, toy_model_activations, train_sae
 
     W_true, h = toy_model_activations(n_features=20, n_hidden=5, feature_probability=0.05)
-    toy = train_sae(h, SAEConfig(n_latents=40, l1_coefficient=1.0, lr=1e-2),
-                    true_directions=W_true)
+    toy = train_sae(h, SAEConfig(n_latents=40, l1_coefficient=1.0, lr=1e-2), true_directions=W_true)
     ax = fig.subplots()
     ax.plot(toy.steps, toy.recovery, "-o", ms=3.5, color=PALETTE[0], label="recovery score")
     ax.axhline(1.0, color="black", ls=":", lw=1, label="perfect recovery")

@@ -89,8 +89,7 @@ QUESTIONS: dict[str, tuple[PaperQuestion, ...]] = {
         PaperQuestion(
             "Five features sit on a regular pentagon in 2 dimensions. What is the angle "
             "between neighbours, and each feature's dimensionality $D_i$?",
-            "360° / 5 = 72°; the 5 features share 2 dimensions symmetrically, "
-            "so D = 2/5 each.",
+            "360° / 5 = 72°; the 5 features share 2 dimensions symmetrically, so D = 2/5 each.",
         ),
         PaperQuestion(
             "Dense features, two dimensions, five features of decreasing importance. "
