@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 STEMS = sorted(p.stem for p in (ROOT / "chapters").glob("[0-9][0-9]_*.md"))
 AXIS_LABELS = {  # one axis label of each chapter's figure
     "01": "feature switched on (value 1)",
-    "02": "domain purity",
+    "02": "domain purity (1 = one domain)",
     "03": "|cos| between two random unit vectors",
     "04": "signal level",
     "05": "neuron 1 (activation)",
@@ -199,6 +199,6 @@ def test_unwritable_output_folder(tmp_path, capsys):
 
 def test_latex_subset_translates():
     assert handouts.latex_to_typst(r"\frac{\max_i R_{j i}}{\sum_i R_{j i}}") == (
-        "( max _(i) R_(j i))/( sum _(i) R_(j i))"
+        "( max _i R_(j i))/( sum _i R_(j i))"
     )
     assert handouts.latex_to_typst(r"\lVert f \rVert_1") == "norm( f )_1"

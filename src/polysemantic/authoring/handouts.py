@@ -441,6 +441,7 @@ def build(
         raise HandoutError(f"unknown paper size {paper!r}: choose one of {', '.join(PAPERS)}")
     known = chapter_stems(root)
     if stems:
+
         def named(stem: str, name: str) -> bool:  # "03" or "03_capacity"
             return name in (stem, stem.split("_")[0])
 
