@@ -1,8 +1,9 @@
 """Sphinx extension: each chapter page links its printable handout, and the built
 book carries the participants' PDFs in `handouts/` (never the facilitator's guide).
 
-The link goes at the end of the chapter's `handout-summary` admonition, the block
-the handout's text comes from. The PDFs are copied from `_build/handouts/` when
+The link goes right after the chapter's `handout-summary` admonition (a dropdown,
+the block the handout's text comes from), so it shows while the block is closed.
+The PDFs are copied from `_build/handouts/` when
 `polysemantic handouts` has written them all, and built afresh otherwise.
 """
 
@@ -23,12 +24,13 @@ def _link(app: Any, doctree: nodes.document, docname: str) -> None:
     if not docname.startswith("chapters/"):
         return
     stem = docname.split("/", 1)[1]
-    for admonition in doctree.findall(nodes.admonition):
+    for admonition in list(doctree.findall(nodes.admonition)):
         if SUMMARY_CLASS in admonition["classes"]:
             link = nodes.reference(
                 "", "Print this chapter's handout (PDF)", refuri=f"../{FOLDER}/{stem}.pdf"
             )
-            admonition += nodes.paragraph("", "", link)
+            parent = admonition.parent
+            parent.insert(parent.index(admonition) + 1, nodes.paragraph("", "", link))
 
 
 def _include(app: Any, exception: Exception | None) -> None:
