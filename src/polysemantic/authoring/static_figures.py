@@ -40,6 +40,7 @@ def _heatmap(ax, z: np.ndarray, x_label: str, y_label: str, bar: str, fig) -> No
     ax.set_ylabel(y_label)
     colorbar = fig.colorbar(image, ax=ax, label=bar, fraction=0.04, pad=0.02)
     colorbar.solids.set_rasterized(False)  # matplotlib rasterises long colour bars
+    colorbar.solids.set_edgecolor("face")  # no hairline gaps between the bar's steps
 
 
 def monosemanticity(fig) -> str:
