@@ -1,4 +1,4 @@
-# The README's commands: `make book`, `make lab` and `make test`.
+# The README's commands: `make book`, `make lab`, `make handouts` and `make test`.
 # Each creates .venv if it is missing and installs the course into it.
 
 PYTHON ?= python3
@@ -19,7 +19,7 @@ ifeq ($(filter $(SOLUTIONS),yes no),)
 $(error SOLUTIONS must be yes or no, not '$(SOLUTIONS)')
 endif
 
-.PHONY: book lab test install exercises serve clean
+.PHONY: book lab test install exercises handouts serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks conftest.py
 	$(BIN)/ruff format --check src tests benchmarks conftest.py
 	$(BIN)/pytest
+
+handouts: $(STAMP)
+	$(BIN)/polysemantic handouts --force
 
 exercises: $(STAMP)
 	$(BIN)/polysemantic exercises

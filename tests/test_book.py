@@ -335,3 +335,12 @@ def test_choosing_an_option_says_whether_it_is_right_and_why(built_book, tmp_pat
         assert mark == ("✓ right" if option.right else "✗ not right")
     errors = re.search(r'<pre id="__errors"[^>]*>(.*?)</pre>', dom, re.S)
     assert errors is not None and json.loads(errors.group(1).replace("&quot;", '"')) == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_page_links_its_printed_handout(built_book, chapter):
+    page = (built_book / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
+    assert f'href="../handouts/{chapter}.pdf"' in page
+    pdf = built_book / "handouts" / f"{chapter}.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert not (built_book / "handouts" / "facilitator").exists()  # answers stay out

@@ -8,6 +8,7 @@ polysemantic execute [NOTEBOOK...]      rerun solution notebooks, storing their 
 polysemantic book [--without-solutions] build the HTML book into _build/html
 polysemantic lab                        open your copies of the exercises in JupyterLab
 polysemantic artifacts                  regenerate chapter 06's full-size results
+polysemantic handouts [CHAPTER...]      printable PDFs into _build/handouts
 """
 
 from __future__ import annotations
@@ -290,6 +291,26 @@ def cmd_train_lm(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_handouts(args: argparse.Namespace) -> int:
+    import time
+
+    from polysemantic.authoring.handouts import HandoutError, build
+
+    root = _root(args.root)
+    out = args.out or root / "_build" / "handouts"
+    if not (root / "chapters").is_dir():
+        return _fail("handouts", f"no chapters/ folder in {root}")
+    start = time.perf_counter()
+    try:
+        written = build(root, out, paper=args.paper, stems=args.chapters, force=args.force)
+    except HandoutError as error:
+        return _fail("handouts", str(error))
+    for path in written:
+        print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    print(f"{len(written)} handouts in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
 def cmd_book(args: argparse.Namespace) -> int:
     from polysemantic.authoring.build import BuildError, build_book
     from polysemantic.authoring.solution_scan import scan_site, solution_secrets
@@ -477,6 +498,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     train_lm.add_argument("--force", action="store_true", help="replace an existing file")
     train_lm.set_defaults(run=cmd_train_lm)
+
+    handouts = commands.add_parser("handouts", help="printable PDFs into _build/handouts")
+    handouts.add_argument(
+        "chapters", nargs="*", metavar="CHAPTER", help="e.g. 03 or 03_capacity (default: all)"
+    )
+    handouts.add_argument(
+        "--paper", choices=("a4", "us-letter"), default="a4", help="paper size (default a4)"
+    )
+    handouts.add_argument(
+        "--out", type=Path, metavar="DIR", help="where to write (default _build/handouts)"
+    )
+    handouts.add_argument("--force", action="store_true", help="replace existing handouts")
+    handouts.add_argument("--root", help="the course folder (default: found from here)")
+    handouts.set_defaults(run=cmd_handouts)
 
     args = parser.parse_args(argv)
     try:
