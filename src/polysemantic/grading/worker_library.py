@@ -38,17 +38,21 @@ DATA_FILES = ("*.npz", "*.c")
 STAND_IN_INIT = '''"""polysemantic, as a submission sees it while it is graded.
 
 The course's questions and the reference implementations of its graded answers are
-not here. `check`, `score` and `needs_answer` do nothing: grading runs a notebook's
-definitions, not the cells that call them.
+not here. `check`, `quiz`, `score` and `needs_answer` do nothing: grading runs a
+notebook's definitions, not the cells that call them.
 """
 
 import contextlib
 
 __version__ = {version!r}
-__all__ = ["check", "needs_answer", "score"]
+__all__ = ["check", "needs_answer", "quiz", "score"]
 
 
 def check(*args, **kwargs):
+    return None
+
+
+def quiz(*args, **kwargs):
     return None
 
 
@@ -135,7 +139,11 @@ def _module_name(path: Path) -> str:
 def build(questions: Iterable[Question], destination: Path) -> Path:
     """Write the worker's copy of the library into `destination` (it holds a
     `polysemantic` package); returns `destination`. Raises ReferenceNotFound."""
-    removed = references(questions)
+    removed = {  # a reference kept in a part left out of the copy needs no stripping
+        module: names
+        for module, names in references(questions).items()
+        if module.split(".")[1] not in LEFT_OUT and f"{module.split('.')[1]}.py" not in LEFT_OUT
+    }
     target = destination / "polysemantic"
     target.mkdir(parents=True)
     for path in sorted(PACKAGE.rglob("*")):
