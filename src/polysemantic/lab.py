@@ -24,7 +24,7 @@ def copy_exercises(exercises: Path, workspace: Path) -> list[Path]:
     """Copy every exercise notebook that WORKSPACE lacks; return the copies made."""
     notebooks = sorted(exercises.glob("*.ipynb"))
     if not notebooks:
-        raise LabError(f"no exercise notebooks in {exercises}")
+        raise LabError(f"no exercise notebooks in {exercises}: run this in the course folder")
     workspace.mkdir(parents=True, exist_ok=True)
     copied = []
     for notebook in notebooks:
