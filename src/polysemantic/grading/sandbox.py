@@ -194,6 +194,18 @@ def _others_can_read(paths: Iterable[str]) -> bool:
     return True
 
 
+def _wanted(root: bool, drop_to: int | None) -> list[str]:
+    """Every protection a grader like this one should have (worker.STEPS' names)."""
+    if sys.platform != "linux":
+        return []
+    wanted = ["network namespace", "no_new_privs"]
+    wanted += ["user"] if drop_to is not None else []
+    wanted += ["user namespace"] if root and drop_to is None else []
+    wanted += ["landlock"] if landlock.abi_version() >= 1 else []
+    wanted += ["seccomp"] if seccomp.supported() else []
+    return wanted
+
+
 def _clean_env(scratch: str) -> dict[str, str]:
     keep = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
     env = {k: os.environ[k] for k in keep if k in os.environ}
@@ -236,15 +248,7 @@ class Sandbox:
             root = os.geteuid() == 0
             python = [sys.executable, os.__file__, numpy.__file__, torch.__file__]
             self.drop_to = NOBODY if root and _others_can_read(python) else None
-            wanted = ["network namespace", "no_new_privs", "seccomp", "landlock"]
-            wanted += ["user"] if self.drop_to is not None else []
-            wanted += ["user namespace"] if root and self.drop_to is None else []
-            if not seccomp.supported():
-                wanted.remove("seccomp")
-            if landlock.abi_version() < 1:
-                wanted.remove("landlock")
-            if sys.platform != "linux":
-                wanted = []
+            wanted = _wanted(root, self.drop_to)
             config = {
                 "scratch_root": str(self._root),
                 "read_roots": _python_roots()
@@ -264,17 +268,12 @@ class Sandbox:
             raise
         available = set(self._ready["available"]) & set(config["protections"])
         self._in_force = [s for s in STEPS if s in available]
-        identity = (
-            "nobody"
-            if "user" in available
-            else (
-                "root without privileges (user namespace)"
-                if "user namespace" in available
-                else "root"
-                if root
-                else _user_name()
-            )
-        )
+        if "user" in available:
+            identity = "nobody"
+        elif "user namespace" in available:
+            identity = "root without privileges (user namespace)"
+        else:
+            identity = "root" if root else _user_name()
         self.protections = Protections(
             platform=sys.platform,
             landlock_abi=int(self._ready["landlock_abi"]) if "landlock" in available else 0,
