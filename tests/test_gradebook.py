@@ -39,6 +39,7 @@ from polysemantic.course import COURSE
 from polysemantic.grading.gradebook import grade_class, student_id, write_gradebook
 
 ROOT = Path(__file__).resolve().parents[1]
+FULL_MARKS = sum(q.points for q in COURSE.for_chapter("01"))  # a solved chapter 01
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def test_hostile_submission_gets_its_expected_row(graded, name):
 def test_honest_rows_are_untouched(graded):
     rows = graded["rows"]
     for name in ("honest_a", "honest_b"):
-        assert float(rows[name]["total"]) == 7.0 and rows[name]["status"] == "graded"
+        assert float(rows[name]["total"]) == FULL_MARKS and rows[name]["status"] == "graded"
         assert rows[name]["reason"] == ""
 
 
@@ -188,7 +189,7 @@ def test_gradebook_layout_and_json(graded):
         "reason",
         "flags",
     ]
-    assert maximum[0] == "(maximum)" and maximum[header.index("total")] == "7"
+    assert maximum[0] == "(maximum)" and maximum[header.index("total")] == f"{FULL_MARKS:g}"
     payload = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
     assert len(payload["submissions"]) == len(rows) - 1  # all but the (maximum) row
     honest = next(s for s in payload["submissions"] if "honest_a" in s["notebook"])
@@ -258,7 +259,7 @@ def test_four_row_gradebook_from_the_cli(tmp_path):
     with open(out, encoding="utf-8") as f:
         rows = {r["student"]: r for r in csv.DictReader(f) if r["file"] != "(maximum)"}
     assert {k: float(r["total"]) for k, r in rows.items()} == {
-        "ann": 7.0,
+        "ann": FULL_MARKS,
         "ben": 0.0,
         "cat": 0.0,
         "dan": 0.0,
@@ -311,17 +312,19 @@ def test_gradescope_bundle_and_results(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     results = json.loads((autograder / "results" / "results.json").read_text())
-    assert results["score"] == 7 and results["visibility"] in VISIBILITIES
+    assert results["score"] == FULL_MARKS and results["visibility"] in VISIBILITIES
     assert {t["name"] for t in results["tests"]} == {
         "01.response_matrix",
         "01.monosemanticity_score",
         "01.neuron_to_feature",
         "01.reconstruction_loss",
+        "01.check_your_understanding",
     }
     for test in results["tests"]:
         assert all(isinstance(test[k], (int, float)) for k in ("score", "max_score"))
         assert test["status"] in ("passed", "failed") and test["visibility"] in VISIBILITIES
-        assert "hidden cases:" in test["output"]
+        has_hidden = test["name"] != "01.check_your_understanding"  # a quiz's are all public
+        assert ("hidden cases:" in test["output"]) == has_hidden
 
     (autograder / "submission" / "mine.ipynb").write_text("{ broken")
     subprocess.run(
