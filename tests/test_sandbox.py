@@ -237,6 +237,9 @@ def test_the_worker_library_leaves_out_questions_and_references(library):
     )
     for module, names in worker_library.references(COURSE.all()).items():
         path = package.joinpath(*module.split(".")[1:]).with_suffix(".py")
+        if module.startswith("polysemantic.questions."):  # kept beside its question: left out
+            assert not path.exists()
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
         for name in names:
