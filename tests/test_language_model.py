@@ -1,5 +1,7 @@
 """The generated corpus and the tiny language model of chapters 02 and 08."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -25,6 +27,21 @@ def test_every_document_decodes_and_has_its_domain():
             assert "HTTP/1.1\r\nHost: " in doc
         if name == "python":
             compile(doc, "<generated>", "exec")  # the generated code is valid Python
+
+
+def test_planted_features_are_labelled_at_the_end_of_their_markers_and_only_there():
+    """The ground truth of chapters 02 and 08: every label sits on the last byte of the
+    feature's marker, every occurrence of the marker is labelled, and a feature
+    appears only in the domains it is planted in."""
+    text = corpus.generate(2, 60)
+    assert text.planted.shape == (len(corpus.PLANTED), len(text.text))
+    data = bytes(text.text)
+    for row, feature in zip(text.planted, corpus.PLANTED, strict=True):
+        marker = feature.marker.encode()
+        ends = [m.end() - 1 for m in re.finditer(re.escape(marker), data)]
+        assert np.flatnonzero(row).tolist() == ends and len(ends) >= 20, feature.name
+        seen = {corpus.DOMAINS[d] for d in text.domain[row]}
+        assert seen == set(feature.domains), (feature.name, seen)
 
 
 def test_korean_particles_follow_the_final_consonant():

@@ -1,6 +1,9 @@
-"""The byte-shaded unit viewer of chapters 02 and 08."""
+"""The byte-marked unit viewer of chapters 02 and 08."""
+
+import re
 
 import numpy as np
+import pytest
 
 from polysemantic import viewer
 from polysemantic.language_model import corpus
@@ -22,7 +25,8 @@ def test_the_viewer_escapes_html_and_keeps_multibyte_characters_whole():
         positions.astype(float),
         lambda p: p.astype(float),
         title="unit 0",
-        per_domain=1,
+        caption="one context",
+        per_row=1,
         before=40,
     )
     assert "<b>" not in html
@@ -35,3 +39,23 @@ def test_the_viewer_skips_a_character_cut_by_the_window():
     html = viewer._snippet(text, 7, lambda p: np.ones(len(p)), 1.0, before=3, after=5)
     # the window starts at byte 4, inside 나 (bytes 3-5): only 다 is shown
     assert html.count("<span") == 1 and "다" in html and "나" not in html
+
+
+def test_the_activation_is_drawn_as_a_bar_height_not_by_colour_alone():
+    """Greyscale and colour-blind readers get the bar's height; every row prints its peak."""
+    text = _tiny_corpus("abcd")
+    html = viewer._snippet(text, 3, lambda p: np.array([0.0, 1.0, 2.0, 4.0]), 4.0, 40, 6)
+    heights = [int(h) for h in re.findall(r"\) (\d+)%,transparent", html)]
+    assert heights == [25, 50, 100]  # a (activation 0) has no bar at all
+    assert html.count("linear-gradient") == 3
+
+
+def test_a_view_needs_a_caption_and_has_no_script():
+    text = _tiny_corpus("hello world")
+    positions = np.arange(1, len(text.text))
+    args = (text, positions, positions.astype(float), lambda p: p.astype(float))
+    with pytest.raises(ValueError, match="caption"):
+        viewer.unit_view(*args, title="unit 0", caption=" ")
+    html = viewer.unit_view(*args, title="unit 0", caption="It peaks at the end.")
+    assert "<figcaption><strong>Figure.</strong> It peaks at the end.</figcaption>" in html
+    assert "<script" not in html and "10.00 (100%)" in html

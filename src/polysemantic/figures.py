@@ -430,6 +430,32 @@ def histograms(
     return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption)
 
 
+def bars(
+    categories: Sequence[str],
+    groups: Mapping[str, np.ndarray],
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    caption: str,
+) -> go.Figure:
+    """Grouped bars: one bar per category for every group, told apart by colour and by
+    hatching (so they survive greyscale). Each of `groups`' values has len(categories)."""
+    fig = go.Figure()
+    for k, (name, values) in enumerate(groups.items()):
+        fig.add_trace(
+            go.Bar(
+                x=list(categories),
+                y=np.asarray(values, dtype=float),
+                name=name,
+                marker={"pattern": {"shape": ("", "/", ".", "x")[k % 4]}},
+                hovertemplate=f"{name}<br>%{{x}}<br>{y_title}: %{{y:.2f}}<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="group", bargap=0.2)
+    return layout(fig, title=title, x_title=x_title, y_title=y_title, caption=caption)
+
+
 def category_map(
     categories: np.ndarray,
     *,

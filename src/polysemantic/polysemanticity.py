@@ -92,6 +92,52 @@ def most_polysemantic_neuron(
     return torch.nonzero(entropy >= entropy.max() - 1e-9)[0, 0]
 
 
+def every_position(corpus: Corpus) -> np.ndarray:
+    """Every byte position inside a document, the first byte of the text aside: (N,)."""
+    inside = np.flatnonzero(corpus.domain >= 0)
+    return inside[inside > 0]
+
+
+def planted_labels(corpus: Corpus, positions: np.ndarray) -> torch.Tensor:
+    """Which planted features are present at each position: (N,) -> (N, n_planted) bool.
+
+    Feature i is present at position t when byte t − 1, the byte the model has just
+    read, ends its marker (the "@" of an address, the ":" of "doi:"). The viewer uses
+    the same convention: it marks byte q with the activation at position q + 1.
+    """
+    return torch.from_numpy(np.ascontiguousarray(corpus.planted[:, positions - 1].T))
+
+
+def top_share(activations: torch.Tensor, labels: torch.Tensor, top: float = 0.05) -> torch.Tensor:
+    """On what share of each planted feature's positions is each unit in its own top `top`?
+
+    A unit's top 5% are the positions where it is above its 95th percentile over all
+    N positions. A unit blind to a feature scores about `top`; one that fires hard
+    every time the feature is present scores 1.
+    activations: (N, n_units), labels: (N, n_features) bool -> (n_units, n_features).
+    """
+    by_unit = activations.T.contiguous()  # (n_units, N)
+    k = int(np.ceil((1 - top) * by_unit.shape[1]))
+    percentile = by_unit.kthvalue(k, dim=1).values  # (n_units,)
+    in_top = (by_unit > percentile[:, None]).to(activations.dtype)  # (n_units, N)
+    return (in_top @ labels.to(activations.dtype)) / labels.sum(0).clamp_min(1)
+
+
+ANSWERS = 0.5  # a unit answers to a feature when top_share is at least this
+
+
+def most_answering_unit(share: torch.Tensor) -> torch.Tensor:
+    """The unit that answers to the most planted features (top_share ≥ ANSWERS); among
+    ties, the one with the highest top_share summed over them.
+
+    share: (n_units, n_features), from top_share -> a 0-d integer.
+    """
+    answered = share >= ANSWERS
+    count = answered.sum(1)  # (n_units,)
+    total = (share * answered).sum(1)
+    return torch.where(count == count.max(), total, -1.0).argmax()
+
+
 def training_activations(model: TinyLM, n_positions: int = 100_000, seed: int = 0) -> torch.Tensor:
     """The neurons at random positions of the model's own training text: (n_positions, n_neurons).
 
@@ -119,7 +165,7 @@ def unit_activation_at(model: TinyLM, corpus: Corpus, unit: int, sae=None) -> Ac
         with torch.no_grad():
             values = neuron_table(model, corpus, positions)  # (N, n_neurons)
             if sae is not None:
-                values = sae.features(values)  # (N, n_latents)
+                return sae.features(values, [unit])[:, 0].numpy()  # that latent only
         return values[:, unit].numpy()
 
     return activation_at

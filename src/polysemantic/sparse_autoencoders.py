@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import nn
 
 from polysemantic.data import seeded, sparse_features
+from polysemantic.language_model.corpus import Corpus
+from polysemantic.language_model.tiny_lm import TinyLM, loss_bits
 from polysemantic.progress import progress
 
 
@@ -116,8 +119,12 @@ class SparseAutoencoder(nn.Module):
         x_hat, f = sae_forward(x / self.scale, self.W_enc, self.b_enc, self.W_dec, self.b_dec)
         return x_hat * self.scale, f
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward(x)[1]
+    def features(self, x: torch.Tensor, latents: list[int] | None = None) -> torch.Tensor:
+        """x: (batch, d_in) -> f (batch, n_latents), or only the columns listed in `latents`
+        (batch, len(latents)): a few latents over a long text cost a few columns of memory."""
+        if latents is None:
+            return self.forward(x)[1]
+        return sae_encode(x / self.scale, self.W_enc[latents], self.b_enc[latents], self.b_dec)
 
 
 @dataclass
@@ -247,27 +254,19 @@ def feature_contributions(sae: SparseAutoencoder, f: torch.Tensor, neuron: int) 
     return f * sae.W_dec[neuron] * sae.scale
 
 
-def top_contributors_by_domain(
-    sae: SparseAutoencoder,
-    f: torch.Tensor,
-    neuron_acts: torch.Tensor,
-    domains: torch.Tensor,
-    n_domains: int,
-    neuron: int,
-    k: int = 40,
+def top_contributors(
+    sae: SparseAutoencoder, x: torch.Tensor, groups: torch.Tensor, neuron: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """In each domain, the feature that adds most to `neuron` on its k strongest contexts there.
+    """In each group of positions, the feature that adds most to `neuron` there on average.
 
-    f: (N, n_latents) features, neuron_acts: (N,) the neuron, domains: (N,)
-    -> feature indices (n_domains,) and the share of the neuron's mean activation
-    on those contexts that each contributes (n_domains,).
+    x: (N, d_in) the layer's activations, groups: (N, n_groups) bool (a planted
+    feature's positions, say) -> feature indices (n_groups,) and the share of the
+    neuron's mean activation over the group that each contributes (n_groups,).
     """
-    contributions = feature_contributions(sae, f, neuron)  # (N, n_latents)
     features, shares = [], []
-    for d in range(n_domains):
-        mine = torch.nonzero(domains == d).flatten()
-        top = mine[neuron_acts[mine].topk(k).indices]  # (k,)
-        share = contributions[top].mean(0) / neuron_acts[top].mean()  # (n_latents,)
+    for group in groups.T:  # (N,) bool
+        f = sae.features(x[group])  # (n_in_group, n_latents)
+        share = feature_contributions(sae, f, neuron).mean(0) / x[group, neuron].mean()
         features.append(share.argmax())
         shares.append(share.max())
     return torch.stack(features), torch.stack(shares)
@@ -281,3 +280,90 @@ def dead_latents(f: torch.Tensor) -> torch.Tensor:
 def mean_l0(f: torch.Tensor) -> torch.Tensor:
     """Mean number of active latents per input. f: (batch, n_latents) -> scalar."""
     return (f > 0).float().sum(-1).mean()
+
+
+def most_active_latents(sae: SparseAutoencoder, x: torch.Tensor, labels: torch.Tensor):
+    """For each planted feature, the latent with the highest mean activation on its positions.
+
+    x: (N, d_in) the layer's activations, labels: (N, n_features) bool -> (n_features,)
+    latent indices. Only the features' own positions are encoded, so this is cheap.
+    """
+    return torch.stack([sae.features(x[on]).mean(0).argmax() for on in labels.T])
+
+
+@dataclass(frozen=True)
+class Detection:
+    """How well units, each cut at its best threshold, detect known features:
+    every field is (n_units, n_features)."""
+
+    f1: torch.Tensor  # 2·precision·recall / (precision + recall), the best over thresholds
+    precision: torch.Tensor  # at that threshold: share of the unit's firings on the feature
+    recall: torch.Tensor  # at that threshold: share of the feature's positions it fires on
+    threshold: torch.Tensor  # τ: the unit "fires" when its activation is at least this
+
+
+def best_threshold_detection(
+    scores: torch.Tensor, labels: torch.Tensor, chunk: int = 64
+) -> Detection:
+    """Read every unit as a detector of every planted feature: "present when the unit is at
+    least τ", with τ chosen per (unit, feature) to maximise F1.
+
+    scores: (N, n_units) activations, labels: (N, n_features) bool -> Detection.
+    Unlike a ranking measure (the AUROC), precision punishes a unit that also fires for
+    something else: a neuron shared by two rare features detects neither precisely.
+    The best τ is always one of the unit's values on the feature's positions, so only
+    those are tried; units are sorted `chunk` at a time to bound memory.
+    """
+    n, n_units = scores.shape
+    result = Detection(
+        *(torch.zeros(n_units, labels.shape[1], dtype=torch.float64) for _ in range(4))
+    )
+    for lo in range(0, n_units, chunk):
+        units = slice(lo, lo + chunk)
+        # numpy sorts float32 rows several times faster than torch on a CPU
+        rows = np.ascontiguousarray(scores[:, units].T.numpy())  # (c, N)
+        everywhere = torch.from_numpy(np.sort(rows, axis=1))
+        for k, feature in enumerate(labels.T):  # (N,) bool
+            on = scores[feature, units].T.contiguous().sort(dim=1).values  # (c, P)
+            fired = n - torch.searchsorted(everywhere, on, side="left")  # scores ≥ τ
+            hits = on.shape[1] - torch.searchsorted(on, on, side="left")  # positives ≥ τ
+            precision = hits / fired.clamp_min(1)
+            recall = hits / max(on.shape[1], 1)
+            f1 = 2 * precision * recall / (precision + recall).clamp_min(1e-12)  # (c, P)
+            best = f1.argmax(1, keepdim=True)  # (c, 1): the best τ of each unit
+            result.f1[units, k] = f1.gather(1, best)[:, 0].double()
+            result.precision[units, k] = precision.gather(1, best)[:, 0].double()
+            result.recall[units, k] = recall.gather(1, best)[:, 0].double()
+            result.threshold[units, k] = on.gather(1, best)[:, 0].double()
+    return result
+
+
+@dataclass(frozen=True)
+class LossRecovered:
+    """The language model's loss (bits per byte) with its neurons as they are, replaced
+    by the SAE's reconstruction, and set to zero."""
+
+    clean: float
+    spliced: float
+    zero: float
+
+    @property
+    def recovered(self) -> float:
+        """(L_zero − L_spliced) / (L_zero − L_clean): 1 when splicing in the SAE costs
+        nothing, 0 when it is as bad as deleting the layer."""
+        return (self.zero - self.spliced) / (self.zero - self.clean)
+
+
+def loss_recovered(
+    model: TinyLM, sae: SparseAutoencoder, corpus: Corpus, positions: np.ndarray
+) -> LossRecovered:
+    """Splice the SAE into the model in place of its neurons and measure what it costs.
+
+    The cost metric of Bricken et al. 2023: the next-byte loss when the neurons h
+    (N, n_neurons) are replaced by the SAE's x̂ = W_dec f(h) + b_dec, between the
+    clean model (0 cost) and the model with the layer zero-ablated (h = 0).
+    """
+    clean = loss_bits(model, corpus, positions)  # (N,)
+    spliced = loss_bits(model, corpus, positions, edit=lambda h: sae(h)[0])
+    zero = loss_bits(model, corpus, positions, edit=torch.zeros_like)
+    return LossRecovered(float(clean.mean()), float(spliced.mean()), float(zero.mean()))

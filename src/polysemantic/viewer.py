@@ -1,11 +1,15 @@
-"""A unit viewer: a neuron's (or a feature's) top contexts, each byte shaded by activation.
+"""A unit viewer: a neuron's (or a feature's) top contexts, each byte marked by activation.
 
 Plain HTML (no script, no CDN), so it renders the same in Jupyter, in Colab and
 in the built book, and in light or dark mode (the shade is translucent orange
 over the page's own colours). Hover a character to read its activation.
 
-Each byte q is shaded by the unit's activation just after the model has read
-it, the activation that predicts byte q + 1.
+Each byte q is marked by the unit's activation just after the model has read
+it, the activation that predicts byte q + 1. The activation is drawn twice: as
+the height of a bar behind the character (which survives greyscale printing and
+every kind of colour blindness) and as its shade; every row also prints its
+peak as a number. Like every figure of the course, a view needs a caption
+saying what the reader should see.
 """
 
 from __future__ import annotations
@@ -57,15 +61,24 @@ def _snippet(
             continue
         char = bytes(corpus.text[q : q + length]).decode("utf-8", errors="replace")
         value = float(acts[q - lo : q - lo + length].max())
-        alpha = min(max(value / scale, 0.0), 1.0) if scale > 0 else 0.0
-        mark = "border-bottom:2px solid currentColor;" if q <= last_read < q + length else ""
-        shown = html.escape(_VISIBLE.get(char, char))
-        out.append(
-            f'<span title="{value:.2f}" style="background:rgba(230,159,0,{alpha:.2f});'
-            f'{mark}">{shown}</span>'
-        )
+        out.append(_marked(char, value, scale, peak=q <= last_read < q + length))
         q += length
     return "".join(out)
+
+
+def _marked(char: str, value: float, scale: float, peak: bool) -> str:
+    """One character over a bar: height and shade both grow with value / scale."""
+    share = min(max(value / scale, 0.0), 1.0) if scale > 0 else 0.0
+    height, alpha = round(100 * share), 0.25 + 0.55 * share
+    bar = (
+        f"background:linear-gradient(to top,rgba(230,159,0,{alpha:.2f}) {height}%,"
+        f"transparent {height}%);"
+        if height > 0
+        else ""
+    )
+    mark = "border-bottom:3px solid currentColor;" if peak else ""
+    shown = html.escape(_VISIBLE.get(char, char))
+    return f'<span title="{value:.2f}" style="{bar}{mark}">{shown}</span>'
 
 
 def unit_view(
@@ -75,39 +88,49 @@ def unit_view(
     activation_at: ActivationAt,
     *,
     title: str,
-    per_domain: int = 3,
+    caption: str,
+    per_row: int = 3,
     before: int = 40,
     after: int = 6,
+    groups: dict[str, np.ndarray] | None = None,
 ) -> str:
-    """HTML: for every domain, the unit's `per_domain` strongest contexts among `positions`.
+    """HTML: per domain (or group), the unit's `per_row` strongest contexts among `positions`.
 
     positions: (N,) predicted-byte positions in `corpus`; activations: (N,) the unit's
     activation there; activation_at(positions) computes it anywhere (for shading).
-    Each row shows the domain, the context with its bytes shaded, and its peak
-    activation as a share of the unit's strongest one.
+    groups: rows by something other than domain, {row label: (N,) bool mask}.
+    Each row shows its group, the context with its bytes marked, and its peak
+    activation, as a number and as a share of the unit's strongest one. `caption`
+    says in one sentence what the reader should see.
     """
+    if not caption.strip():
+        raise ValueError("every view needs a caption saying what the reader should see")
     positions, activations = np.asarray(positions), np.asarray(activations, dtype=np.float64)
     scale = float(activations.max()) if len(activations) else 0.0
-    domains = corpus.domain[positions]
+    if groups is None:
+        groups = {name: corpus.domain[positions] == d for d, name in enumerate(DOMAINS)}
     rows = []
-    for d, name in enumerate(DOMAINS):
-        mine = np.flatnonzero(domains == d)
-        best = mine[np.argsort(-activations[mine], kind="stable")[:per_domain]]
+    for name, mask in groups.items():
+        mine = np.flatnonzero(mask)
+        best = mine[np.argsort(-activations[mine], kind="stable")[:per_row]]
         for i in best:
             share = activations[i] / scale if scale > 0 else 0.0
             snippet = _snippet(corpus, int(positions[i]) - 1, activation_at, scale, before, after)
             rows.append(
-                f'<tr><td>{name}</td><td style="font-family:monospace;white-space:pre;'
-                f'padding:2px 8px">{snippet}</td><td>{share:.0%}</td></tr>'
+                f"<tr><td>{html.escape(name)}</td>"
+                f'<td style="font-family:monospace;white-space:pre;'
+                f'line-height:1.9;padding:2px 8px">{snippet}</td>'
+                f'<td style="text-align:right">{activations[i]:.2f} ({share:.0%})</td></tr>'
             )
     return (
-        f'<div class="polysemantic-viewer" style="overflow-x:auto">'
-        f"<p><strong>{html.escape(title)}</strong>: top contexts in every domain. Each "
-        f"character is shaded by the activation after reading it (hover for the value); the "
-        f"underlined one is where the row's peak is. Last column: the peak as a share of the "
-        f"strongest activation overall ({scale:.2f}).</p>"
-        f"<table><thead><tr><th>domain</th><th>context</th><th>peak</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        f'<figure class="polysemantic-viewer" style="overflow-x:auto;margin:1em 0">'
+        f"<p><strong>{html.escape(title)}</strong>: its strongest contexts in each row's set. "
+        f"Behind each character, a bar whose height and shade grow with the activation "
+        f"after reading it (full height: {scale:.2f}, the strongest overall; hover for the "
+        f"value); the thick underline marks the row's peak, printed in the last column.</p>"
+        f"<table><thead><tr><th>where</th><th>context</th><th>peak (share)</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<figcaption><strong>Figure.</strong> {html.escape(caption)}</figcaption></figure>"
     )
 
 

@@ -9,14 +9,23 @@ seed gives the same bytes on every machine and Python version (which is why the
 Python domain is generated too, rather than read from the standard library on
 disk, whose files change between Python versions).
 
+The generator also plants a few features whose every occurrence it knows
+(PLANTED): a marker, a short fixed string such as the "@" of an e-mail address or
+the "doi:" before a DOI, written in one domain only or in several. A feature is
+present at the position where its marker has just been read, the point where the
+model must use it to predict what follows (a host name, "10."). These are the
+ground truth that chapters 02 and 08 hold neurons and SAE features against.
+
     corpus = generate(seed=0, docs_per_domain=200)
     corpus.text     # (n_bytes,) uint8: UTF-8 documents joined by blank lines
     corpus.domain   # (n_bytes,) int64: index into DOMAINS of each byte's document
+    corpus.planted  # (n_planted, n_bytes) bool: True on the last byte of each marker
 """
 
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,11 +35,32 @@ SEPARATOR = b"\n\n"
 
 
 @dataclass(frozen=True)
+class PlantedFeature:
+    name: str
+    marker: str  # the feature is present just after this has been read
+    domains: tuple[str, ...]  # where the generator writes it
+    example: str  # the marker in its usual surroundings
+
+
+PLANTED = (
+    PlantedFeature("doi", "doi:", ("citations",), "pp. 81-94. doi:10.4821/nco.2019"),
+    PlantedFeature("song", "♪", ("dialogue",), '"♪ la la la ♪" sang Mara.'),
+    PlantedFeature("bearer", "Bearer", ("http",), "Authorization: Bearer 7fq2x9kd0a"),
+    PlantedFeature("laughter", "ㅋ", ("korean",), "정말 좋아요. ㅋㅋㅋ"),
+    PlantedFeature("todo", "TODO", ("python",), "    # TODO: check the rows first"),
+    PlantedFeature("email", "@", DOMAINS, "Write to me at kim@lab.example"),
+    PlantedFeature("price", "€", ("dialogue", "http", "korean", "python"), "It was €12.50"),
+)
+"""The planted features, in the order of Corpus.planted's rows."""
+
+
+@dataclass(frozen=True)
 class Corpus:
     text: np.ndarray  # (n_bytes,) uint8
     domain: np.ndarray  # (n_bytes,) int64, -1 on the separators between documents
     starts: np.ndarray  # (n_docs,) int64 offset of each document in text
     lengths: np.ndarray  # (n_docs,) int64 length of each document in bytes
+    planted: np.ndarray | None = None  # (len(PLANTED), n_bytes) bool, True on a marker's last byte
 
     @property
     def doc_domains(self) -> np.ndarray:
@@ -49,21 +79,62 @@ def generate(seed: int = 0, docs_per_domain: int = 200) -> Corpus:
         (d, _WRITERS[name](rng)) for d, name in enumerate(DOMAINS) for _ in range(docs_per_domain)
     ]
     rng.shuffle(docs)
-    pieces, domains, starts, lengths, offset = [], [], [], [], 0
+    pieces, domains, starts, lengths, spans, offset = [], [], [], [], [], 0
     for d, doc in docs:
-        data = doc.encode("utf-8")
+        data, planted = _unmark(doc)
         starts.append(offset)
         lengths.append(len(data))
+        spans += [(feature, offset + lo, offset + hi) for feature, lo, hi in planted]
         pieces += [data, SEPARATOR]
         domains += [np.full(len(data), d), np.full(len(SEPARATOR), -1)]
         offset += len(data) + len(SEPARATOR)
     text = np.frombuffer(b"".join(pieces), dtype=np.uint8).copy()
+    labels = np.zeros((len(PLANTED), len(text)), dtype=bool)
+    for feature, _, end in spans:
+        labels[feature, end - 1] = True
     return Corpus(
         text,
         np.concatenate(domains).astype(np.int64),
         np.array(starts, dtype=np.int64),
         np.array(lengths, dtype=np.int64),
+        labels,
     )
+
+
+# --------------------------------------------------------------------------- planting
+
+_MARK = re.compile("\x02(.)(.*?)\x03", re.DOTALL)
+
+
+def _plant(name: str) -> str:
+    """A planted feature's marker, marked for generate() to label and unmark."""
+    index = [p.name for p in PLANTED].index(name)
+    return f"\x02{chr(ord('0') + index)}{PLANTED[index].marker}\x03"
+
+
+def _unmark(doc: str) -> tuple[bytes, list[tuple[int, int, int]]]:
+    """A document with marked spans -> its UTF-8 bytes and (feature, start, end) byte spans."""
+    pieces, spans, at, last = [], [], 0, 0
+    for match in _MARK.finditer(doc):
+        before, span = doc[last : match.start()].encode("utf-8"), match[2].encode("utf-8")
+        start = at + len(before)
+        spans.append((ord(match[1]) - ord("0"), start, start + len(span)))
+        pieces += [before, span]
+        at, last = start + len(span), match.end()
+    pieces.append(doc[last:].encode("utf-8"))
+    return b"".join(pieces), spans
+
+
+_MAIL_NAMES = ("kim", "mara", "j.park", "okafor", "lena", "sam.n", "chen", "rossi")
+_MAIL_HOSTS = ("lab.example", "uni.example.edu", "mail.test", "example.org")
+
+
+def _email(rng: random.Random) -> str:
+    return rng.choice(_MAIL_NAMES) + _plant("email") + rng.choice(_MAIL_HOSTS)
+
+
+def _price(rng: random.Random) -> str:
+    return _plant("price") + f"{rng.randint(1, 99)}.{rng.choice(('00', '50', '99', '25'))}"
 
 
 def _until(rng: random.Random, write_one, min_bytes: int, joiner: str) -> str:
@@ -182,10 +253,11 @@ def _apa(rng: random.Random) -> str:
         for _ in range(rng.randint(1, 3))
     ]
     names = authors[0] if len(authors) == 1 else ", ".join(authors[:-1]) + ", & " + authors[-1]
-    first = rng.randint(1, 900)
+    first, year = rng.randint(1, 900), rng.randint(1987, 2024)
     return (
-        f"{names} ({rng.randint(1987, 2024)}). {_title(rng)}. {rng.choice(_JOURNALS)}, "
+        f"{names} ({year}). {_title(rng)}. {rng.choice(_JOURNALS)}, "
         f"{rng.randint(1, 60)}({rng.randint(1, 12)}), {first}-{first + rng.randint(5, 30)}."
+        + _doi(rng, year)
     )
 
 
@@ -194,12 +266,20 @@ def _numbered(rng: random.Random) -> str:
         f"{rng.choice('ABCDEGHJKLMNPRST')}. {rng.choice(_SURNAMES)}"
         for _ in range(rng.randint(1, 3))
     ]
-    first = rng.randint(1, 900)
+    first, year = rng.randint(1, 900), rng.randint(1995, 2024)
     return (
         f'[{rng.randint(1, 80)}] {" and ".join(authors)}, "{_title(rng)}," in Proc. '
-        f"{rng.choice(('ICML', 'NeurIPS', 'ICLR', 'ACL', 'CVPR'))}, {rng.randint(1995, 2024)}, "
-        f"pp. {first}-{first + rng.randint(5, 15)}."
+        f"{rng.choice(('ICML', 'NeurIPS', 'ICLR', 'ACL', 'CVPR'))}, {year}, "
+        f"pp. {first}-{first + rng.randint(5, 15)}." + _doi(rng, year)
     )
+
+
+def _doi(rng: random.Random, year: int) -> str:
+    """A DOI after a third of the references: ' doi:10.4821/nco.2019'."""
+    if rng.random() >= 0.35:
+        return ""
+    journal = rng.choice(("nco", "jml", "pnas", "cog", "tpami", "neur"))
+    return f" {_plant('doi')}10.{rng.randint(1000, 9999)}/{journal}.{year}"
 
 
 def _in_text(rng: random.Random) -> str:
@@ -219,7 +299,8 @@ def _in_text(rng: random.Random) -> str:
 def _citations(rng: random.Random) -> str:
     style = rng.choice((_apa, _numbered, _in_text))
     heading = rng.choice(("References\n", "Bibliography\n", "")) if style is not _in_text else ""
-    return heading + _until(rng, style, _doc_size(rng), "\n")
+    contact = f"\nCorrespondence: {_email(rng)}" if rng.random() < 0.5 else ""
+    return heading + _until(rng, style, _doc_size(rng), "\n") + contact
 
 
 # --------------------------------------------------------------------------- dialogue
@@ -280,7 +361,10 @@ _TIMES = (
 
 
 def _line(rng: random.Random) -> str:
-    kind = rng.randrange(6)
+    special = rng.random()  # one line in twenty is a song, one a price, one an address
+    kind = (
+        6 if special < 0.05 else 7 if special < 0.1 else 8 if special < 0.15 else rng.randrange(6)
+    )
     if kind == 0:
         words = f"Where did you put {rng.choice(_THINGS)}?"
     elif kind == 1:
@@ -301,12 +385,21 @@ def _line(rng: random.Random) -> str:
         )
     elif kind == 4:
         words = f"We should go {rng.choice(_TIMES)}, before it rains."
-    else:
+    elif kind == 5:
         words = f"Did {rng.choice(_NAMES)} tell you about {rng.choice(_THINGS)}?"
+    elif kind == 6:
+        words = f"{_plant('song')} {rng.choice(_TUNES)} {_plant('song')}"
+    elif kind == 7:
+        words = f"It was {_price(rng)}, can you believe it?"
+    else:
+        words = f"Write to me at {_email(rng)}, {rng.choice(_TIMES)}."
     speaker = rng.choice(_NAMES)
     if rng.random() < 0.5:
         return f'"{words}" {rng.choice(_SAID)} {speaker}.'
     return f"{speaker}: {words}"
+
+
+_TUNES = ("la la la", "tra la la", "hm hm hm", "do re mi", "na na na")
 
 
 def _dialogue(rng: random.Random) -> str:
@@ -350,12 +443,16 @@ def _request(rng: random.Random) -> str:
     ]
     if rng.random() < 0.4:
         lines.append(f"Cookie: session={rng.getrandbits(64):016x}")
+    if rng.random() < 0.3:
+        token = "".join(rng.choice("abcdefghijkmnpqrstuvwxyz0123456789") for _ in range(10))
+        lines.append(f"Authorization: {_plant('bearer')} {token}")
+    if rng.random() < 0.15:
+        lines.append(f"From: {_email(rng)}")
     body = ""
     if method in ("POST", "PUT"):
-        body = (
-            f'{{"{rng.choice(("name", "id", "count", "status"))}": '
-            f'"{rng.choice(_RESOURCES)}-{rng.randint(1, 999)}"}}'
-        )
+        key = rng.choice(("name", "id", "count", "status", "price"))
+        value = _price(rng) if key == "price" else f"{rng.choice(_RESOURCES)}-{rng.randint(1, 999)}"
+        body = f'{{"{key}": "{value}"}}'
         lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
     return "\r\n".join(lines) + "\r\n\r\n" + body
 
@@ -404,6 +501,16 @@ def _particle(word: str, with_final: str, without_final: str) -> str:
 
 
 def _sentence_ko(rng: random.Random) -> str:
+    laughter = " " + _plant("laughter") * rng.randint(2, 4) if rng.random() < 0.12 else ""
+    return _plain_sentence_ko(rng) + laughter
+
+
+def _plain_sentence_ko(rng: random.Random) -> str:
+    special = rng.random()  # one sentence in twenty gives a price, one in twenty an address
+    if special < 0.05:
+        return f"{_particle(rng.choice(_OBJECTS_KO), '은', '는')} {_price(rng)}이에요."
+    if special < 0.10:
+        return f"{_email(rng)}로 연락해 주세요."
     kind = rng.randrange(3)
     if kind == 0:
         return (
@@ -456,6 +563,9 @@ _NOUNS_PY = (
 )
 
 
+_LATER = ("lazily", "first", "once", "in place", "faster", "again")
+
+
 def _function(rng: random.Random) -> str:
     verb, noun, item = (
         rng.choice(_VERBS_PY),
@@ -464,6 +574,9 @@ def _function(rng: random.Random) -> str:
     )
     kind = rng.randrange(4)
     head = f'def {verb}_{noun}({noun}, limit=None):\n    """{verb.capitalize()} the {noun}."""\n'
+    if rng.random() < 0.4:
+        todo = f"{rng.choice(_VERBS_PY)} the {rng.choice(_NOUNS_PY)} {rng.choice(_LATER)}"
+        head += f"    # {_plant('todo')}: {todo}\n"
     if kind == 0:
         return (
             head + "    result = []\n"
@@ -494,8 +607,9 @@ def _function(rng: random.Random) -> str:
 def _class(rng: random.Random) -> str:
     name = rng.choice(_NOUNS_PY).capitalize().rstrip("s")
     field = rng.choice(_NOUNS_PY)
+    price = f'    price = "{_price(rng)}"\n\n' if rng.random() < 0.4 else ""
     return (
-        f"class {name}Reader:\n"
+        f"class {name}Reader:\n{price}"
         f"    def __init__(self, {field}):\n        self.{field} = list({field})\n\n"
         f"    def __len__(self):\n        return len(self.{field})\n"
     )
@@ -510,10 +624,15 @@ def _python(rng: random.Random) -> str:
             )
         )
     )
+    header = ""
+    if rng.random() < 0.5:
+        header += f'__author__ = "{_email(rng)}"\n'
+    if rng.random() < 0.3:
+        header += f'DEFAULT_PRICE = "{_price(rng)}"\n'
     body = _until(
         rng, lambda r: _class(r) if r.random() < 0.25 else _function(r), _doc_size(rng), "\n\n"
     )
-    return imports + "\n\n\n" + body
+    return imports + "\n\n" + header + "\n" + body
 
 
 _WRITERS = {
