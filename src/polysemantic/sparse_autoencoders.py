@@ -254,19 +254,44 @@ def feature_contributions(sae: SparseAutoencoder, f: torch.Tensor, neuron: int) 
     return f * sae.W_dec[neuron] * sae.scale
 
 
-def top_contributors(
+def contribution_shares(
     sae: SparseAutoencoder, x: torch.Tensor, groups: torch.Tensor, neuron: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """In each group of positions, the feature that adds most to `neuron` there on average.
+) -> torch.Tensor:
+    """How much of `neuron`'s mean activation over each group of positions each latent adds.
 
     x: (N, d_in) the layer's activations, groups: (N, n_groups) bool (a planted
-    feature's positions, say) -> feature indices (n_groups,) and the share of the
-    neuron's mean activation over the group that each contributes (n_groups,).
+    feature's positions, say) -> (n_groups, n_latents) shares of the neuron's mean
+    activation over the group; what they leave is the decoder's bias and the error.
     """
-    features, shares = [], []
+    shares = []
     for group in groups.T:  # (N,) bool
-        f = sae.features(x[group])  # (n_in_group, n_latents)
-        share = feature_contributions(sae, f, neuron).mean(0) / x[group, neuron].mean()
+        with torch.no_grad():
+            f = sae.features(x[group])  # (n_in_group, n_latents)
+            shares.append(feature_contributions(sae, f, neuron).mean(0) / x[group, neuron].mean())
+    return torch.stack(shares)
+
+
+def top_contributors_by_domain(
+    sae: SparseAutoencoder,
+    f: torch.Tensor,
+    neuron_acts: torch.Tensor,
+    domains: torch.Tensor,
+    n_domains: int,
+    neuron: int,
+    k: int = 40,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """In each domain, the feature that adds most to `neuron` on its k strongest contexts there.
+
+    f: (N, n_latents) features, neuron_acts: (N,) the neuron, domains: (N,)
+    -> feature indices (n_domains,) and the share of the neuron's mean activation
+    on those contexts that each contributes (n_domains,).
+    """
+    contributions = feature_contributions(sae, f, neuron)  # (N, n_latents)
+    features, shares = [], []
+    for d in range(n_domains):
+        mine = torch.nonzero(domains == d).flatten()
+        top = mine[neuron_acts[mine].topk(k).indices]  # (k,)
+        share = contributions[top].mean(0) / neuron_acts[top].mean()  # (n_latents,)
         features.append(share.argmax())
         shares.append(share.max())
     return torch.stack(features), torch.stack(shares)
@@ -288,7 +313,8 @@ def most_active_latents(sae: SparseAutoencoder, x: torch.Tensor, labels: torch.T
     x: (N, d_in) the layer's activations, labels: (N, n_features) bool -> (n_features,)
     latent indices. Only the features' own positions are encoded, so this is cheap.
     """
-    return torch.stack([sae.features(x[on]).mean(0).argmax() for on in labels.T])
+    with torch.no_grad():
+        return torch.stack([sae.features(x[on]).mean(0).argmax() for on in labels.T])
 
 
 @dataclass(frozen=True)

@@ -124,10 +124,10 @@ def unit_view(
             )
     return (
         f'<figure class="polysemantic-viewer" style="overflow-x:auto;margin:1em 0">'
-        f"<p><strong>{html.escape(title)}</strong>: its strongest contexts in each row's set. "
+        f"<p><strong>{html.escape(title)}</strong>: its strongest contexts, {per_row} per row. "
         f"Behind each character, a bar whose height and shade grow with the activation "
-        f"after reading it (full height: {scale:.2f}, the strongest overall; hover for the "
-        f"value); the thick underline marks the row's peak, printed in the last column.</p>"
+        f"after reading it (full height: {scale:.2f}, the strongest of all; hover for the "
+        f"value); the thick underline marks the row's peak, printed on the right.</p>"
         f"<table><thead><tr><th>where</th><th>context</th><th>peak (share)</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
         f"<figcaption><strong>Figure.</strong> {html.escape(caption)}</figcaption></figure>"

@@ -19,6 +19,7 @@ from polysemantic.polysemanticity import (
     most_polysemantic_neuron,
     top_domain_entropy,
     top_k_contexts,
+    top_share,
 )
 
 
@@ -42,6 +43,47 @@ def _activations(
     taste = torch.rand(units, n_domains, generator=g) ** 3  # (units, d)
     acts = torch.relu(torch.randn(n, units, generator=g) + 2 * taste.T[domains] - 0.5)
     return {"activations": acts, "domains": domains, "n_domains": n_domains}
+
+
+def _planted(seed: int, n: int, units: int, features: int) -> dict[str, torch.Tensor]:
+    """Activations of units that answer to some rare features, with many silent units
+    (a 95th percentile of 0) and ties, and the features' labels."""
+    g = seeded(seed)
+    labels = torch.rand(n, features, generator=g) < 0.02  # (n, features)
+    taste = (torch.rand(units, features, generator=g) < 0.3).float() * 4  # (units, features)
+    dense = torch.relu(torch.randn(n, units, generator=g) - 0.5)  # ordinary activity
+    silent = torch.rand(n, units, generator=g) < torch.linspace(0.0, 0.99, units)
+    acts = torch.where(silent, 0.0, dense) + labels.float() @ taste.T  # (n, units)
+    return {"activations": acts.round(decimals=1), "labels": labels}
+
+
+def _top_share_above_or_at(activations, labels, top=0.05):
+    by_unit = activations.T
+    k = int(torch.tensor((1 - top) * by_unit.shape[1]).ceil())
+    percentile = by_unit.kthvalue(k, dim=1).values
+    in_top = (by_unit >= percentile[:, None]).float()
+    return in_top @ labels.float() / labels.sum(0).clamp_min(1)
+
+
+def _top_share_among_the_feature(activations, labels, top=0.05):
+    shares = []
+    for feature in labels.T:
+        on = activations[feature]  # (P, units)
+        k = int(torch.tensor((1 - top) * len(on)).ceil())
+        percentile = on.kthvalue(k, dim=0).values
+        shares.append((on > percentile).float().mean(0))
+    return torch.stack(shares, 1)
+
+
+def _top_share_of_all_positions(activations, labels, top=0.05):
+    return top_share(activations, labels, top) * labels.sum(0) / len(labels)
+
+
+def _top_share_of_the_top(activations, labels, top=0.05):
+    by_unit = activations.T
+    k = int(torch.tensor((1 - top) * by_unit.shape[1]).ceil())
+    in_top = (by_unit > by_unit.kthvalue(k, dim=1).values[:, None]).float()
+    return in_top @ labels.float() / in_top.sum(1, keepdim=True).clamp_min(1)
 
 
 QUESTIONS = (
@@ -188,7 +230,7 @@ QUESTIONS = (
     ),
     Question(
         id="02.most_polysemantic_neuron",
-        title="find the most polysemantic neuron",
+        title="the neuron whose strongest contexts span the most domains",
         points=2,
         answer_name="most_polysemantic_neuron",
         reference=most_polysemantic_neuron,
@@ -225,6 +267,58 @@ QUESTIONS = (
                 lambda activations, domains, n_domains, k: domain_purity(
                     activations, domains, n_domains
                 ).argmin(),
+            ),
+        ),
+    ),
+    Question(
+        id="02.top_share",
+        title="which units answer to a planted feature",
+        points=2,
+        answer_name="top_share",
+        reference=top_share,
+        public_cases=lambda: [
+            Case(
+                "4 positions, 2 units, 1 feature, top 25%",
+                {
+                    "activations": torch.tensor([[0.0, 3.0], [5.0, 1.0], [1.0, 2.0], [0.0, 0.5]]),
+                    "labels": torch.tensor([[False], [True], [False], [False]]),
+                    "top": 0.25,
+                },
+            ),
+            Case("2000 positions, 8 units, 3 features", _planted(8, 2000, 8, 3)),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "5000 positions, 20 units, 5 features",
+                _planted(500 + seed, 5000, 20, 5),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "at or above the percentile",
+                "a unit silent on more than 95% of positions has a 95th percentile of 0, "
+                "and 'at or above' then counts every position: use strictly above.",
+                _top_share_above_or_at,
+            ),
+            Mistake(
+                "percentile of the feature's own positions",
+                "the top 5% is over all positions, not over the feature's: a unit is in its "
+                "top 5% where it is above its 95th percentile over the whole text.",
+                _top_share_among_the_feature,
+            ),
+            Mistake(
+                "divided by all positions",
+                "this divides by the number of all positions: the share is of the feature's "
+                "positions, so divide by how many positions carry the feature.",
+                _top_share_of_all_positions,
+            ),
+            Mistake(
+                "share of the unit's top positions",
+                "this is the share of the unit's top 5% that carries the feature; the "
+                "question asks for the share of the feature's positions where the unit is "
+                "in its top 5%.",
+                _top_share_of_the_top,
             ),
         ),
     ),
