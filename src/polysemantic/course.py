@@ -37,7 +37,8 @@ COURSE = QuestionBank(
     [
         *monosemanticity.QUESTIONS,  # 01
         monosemanticity.QUIZ_QUESTION,
-        *polysemanticity.QUESTIONS,  # 02: its quiz is graded once its notebooks ask it
+        *polysemanticity.QUESTIONS,  # 02
+        polysemanticity.QUIZ_QUESTION,
         *capacity.QUESTIONS,  # 03
         capacity.QUIZ_QUESTION,
         *radio_stations.QUESTIONS,  # 04
@@ -48,7 +49,8 @@ COURSE = QuestionBank(
         superposition.QUIZ_QUESTION,
         *why_it_matters.QUESTIONS,  # 07
         why_it_matters.QUIZ_QUESTION,
-        *sparse_autoencoders.QUESTIONS,  # 08: its quiz is graded once its notebooks ask it
+        *sparse_autoencoders.QUESTIONS,  # 08
+        sparse_autoencoders.QUIZ_QUESTION,
     ],
     import_path="polysemantic.course:COURSE",
 )

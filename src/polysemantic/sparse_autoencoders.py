@@ -23,7 +23,7 @@ from torch import nn
 
 from polysemantic.data import seeded, sparse_features
 from polysemantic.language_model.corpus import Corpus
-from polysemantic.language_model.tiny_lm import TinyLM, loss_bits
+from polysemantic.language_model.tiny_lm import TinyLM, contexts_at
 from polysemantic.progress import progress
 
 
@@ -380,6 +380,39 @@ class LossRecovered:
         return (self.zero - self.spliced) / (self.zero - self.clean)
 
 
+def spliced_losses(
+    h: torch.Tensor,
+    reconstruction: torch.Tensor,
+    W_out: torch.Tensor,
+    b_out: torch.Tensor,
+    targets: torch.Tensor,
+) -> LossRecovered:
+    """The next-byte loss read from the neurons, from the SAE's reconstruction of them,
+    and from zeros in their place (only the output bias left).
+
+    h, reconstruction: (N, n_neurons), W_out: (256, n_neurons), b_out: (256,),
+    targets: (N,) the next bytes. Losses are mean cross-entropies in bits per byte.
+    """
+
+    def bits(neurons: torch.Tensor) -> float:
+        logits = neurons @ W_out.T + b_out  # (N, 256)
+        return float(nn.functional.cross_entropy(logits, targets.long()) / np.log(2))
+
+    return LossRecovered(bits(h), bits(reconstruction), bits(torch.zeros_like(h)))
+
+
+def loss_recovered_score(
+    h: torch.Tensor,
+    reconstruction: torch.Tensor,
+    W_out: torch.Tensor,
+    b_out: torch.Tensor,
+    targets: torch.Tensor,
+) -> torch.Tensor:
+    """Loss recovered, (L_zero − L_spliced) / (L_zero − L_clean), as a 0-d tensor
+    (Bricken et al. 2023). Shapes as in `spliced_losses`."""
+    return torch.tensor(spliced_losses(h, reconstruction, W_out, b_out, targets).recovered)
+
+
 def loss_recovered(
     model: TinyLM, sae: SparseAutoencoder, corpus: Corpus, positions: np.ndarray
 ) -> LossRecovered:
@@ -389,7 +422,8 @@ def loss_recovered(
     (N, n_neurons) are replaced by the SAE's x̂ = W_dec f(h) + b_dec, between the
     clean model (0 cost) and the model with the layer zero-ablated (h = 0).
     """
-    clean = loss_bits(model, corpus, positions)  # (N,)
-    spliced = loss_bits(model, corpus, positions, edit=lambda h: sae(h)[0])
-    zero = loss_bits(model, corpus, positions, edit=torch.zeros_like)
-    return LossRecovered(float(clean.mean()), float(spliced.mean()), float(zero.mean()))
+    with torch.no_grad():
+        h = model.neurons(contexts_at(corpus.text, positions, model.cfg.context))  # (N, n)
+        targets = torch.from_numpy(corpus.text[positions])  # (N,)
+        out = model.mlp_out
+        return spliced_losses(h, sae(h)[0], out.weight, out.bias, targets)

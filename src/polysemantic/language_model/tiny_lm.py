@@ -18,7 +18,6 @@ that the code still gets there.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -99,20 +98,10 @@ def evaluation_sample(n_per_domain: int = 2000, seed: int = 0) -> tuple[Corpus, 
     return corpus, balanced_positions(corpus, n_per_domain, seed)
 
 
-def loss_bits(
-    model: TinyLM,
-    corpus: Corpus,
-    positions: np.ndarray,
-    edit: Callable[[torch.Tensor], torch.Tensor] | None = None,
-) -> torch.Tensor:
-    """Cross-entropy of the next byte in bits, per position: (N,).
-
-    With `edit`, the neurons h (N, n_neurons) are replaced by edit(h) before the
-    output layer: chapter 08 splices in an SAE's reconstruction, or zeros.
-    """
+def loss_bits(model: TinyLM, corpus: Corpus, positions: np.ndarray) -> torch.Tensor:
+    """Cross-entropy of the next byte in bits, per position: (N,)."""
     with torch.no_grad():
-        h = model.neurons(contexts_at(corpus.text, positions, model.cfg.context))  # (N, n)
-        logits = model.mlp_out(h if edit is None else edit(h))  # (N, 256)
+        logits = model(contexts_at(corpus.text, positions, model.cfg.context))
         targets = torch.from_numpy(corpus.text[positions]).long()
         return nn.functional.cross_entropy(logits, targets, reduction="none") / np.log(2)
 

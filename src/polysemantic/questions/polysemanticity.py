@@ -334,14 +334,15 @@ QUIZ = Quiz(
     chapter="02",
     items=(
         QuizItem(
-            prompt="The single strongest context of a neuron, over the whole corpus, is an "
-            "academic citation. What can you call the neuron?",
+            prompt="A neuron's single strongest context, over the whole held-out text, is "
+            "right after 'doi:' in a citation. What can you call the neuron?",
             options=(
                 Option(
-                    "The citation neuron",
-                    "One context says little. The chapter's most polysemantic neuron fires at "
-                    "full strength in a citation, a line of dialogue, an HTTP header, Korean "
-                    "and Python: a label like that would be wrong four times out of five.",
+                    "The DOI neuron",
+                    "One context says little. The chapter's neuron that answers to 'doi:' "
+                    "answers just as well to 'TODO' and '€', fires on about half of all "
+                    "positions, and peaks on none of them: a label like that would be wrong "
+                    "most of the time it fires.",
                     misconception="a neuron's strongest example tells what it means",
                 ),
                 Option(
@@ -349,14 +350,14 @@ QUIZ = Quiz(
                     "A dead neuron never fires; this one has a strongest context.",
                 ),
                 Option(
-                    "Nothing yet: first list its strongest contexts in every domain",
-                    "Reading a neuron means looking at its top-activating contexts across "
-                    "the corpus; only then can you tell whether it answers to one thing or "
-                    "to several.",
+                    "Nothing yet: first see what else puts it in its top activations",
+                    "Reading a neuron means looking at its strongest contexts across the "
+                    "text, and, where you know some features, at which of them it answers "
+                    "to; only then can you tell whether it answers to one thing or several.",
                     right=True,
                 ),
             ),
-            evidence=("would be wrong four times out of five",),
+            evidence=("would be wrong most of the time it fires",),
         ),
         QuizItem(
             prompt="A neuron fires just after every newline, in all five domains, and nowhere "
@@ -389,8 +390,7 @@ QUIZ = Quiz(
             prompt="Which two features can share one neuron with the least confusion?",
             options=(
                 Option(
-                    "Two that are rarely active in the same context, like a citation and a "
-                    "Korean sentence",
+                    "Two that are rarely active in the same context, like a DOI and a TODO comment",
                     "When one is on, the other is almost always off, so the neuron's "
                     "activation is rarely ambiguous: sharing costs little.",
                     right=True,
@@ -407,7 +407,7 @@ QUIZ = Quiz(
                     "zero: sharing works because features are rarely on together.",
                 ),
             ),
-            evidence=("so one neuron can serve both with little confusion",),
+            evidence=("never share a context, so one neuron can serve both",),
         ),
         QuizItem(
             prompt="Why does training produce polysemantic neurons?",

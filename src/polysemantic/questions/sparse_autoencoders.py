@@ -14,6 +14,7 @@ from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 from polysemantic.sparse_autoencoders import (
     SAEConfig,
     fraction_of_variance_explained,
+    loss_recovered_score,
     normalize_decoder,
     recovery_score,
     sae_decode,
@@ -22,6 +23,58 @@ from polysemantic.sparse_autoencoders import (
     sae_loss,
     train_sae,
 )
+
+
+def _splice_case(seed: int, n: int, neurons: int, vocab: int) -> dict[str, torch.Tensor]:
+    """A small stand-in for the language model's last layer: neurons h, an SAE-like
+    reconstruction of them, an output layer, and next tokens drawn from the clean model's
+    own prediction (so the clean loss is below the zero-ablated one)."""
+    g = seeded(seed)
+    h = torch.relu(torch.randn(n, neurons, generator=g) + 0.3)  # (n, neurons)
+    W_out = 3 * torch.randn(vocab, neurons, generator=g) / neurons**0.5  # (vocab, neurons)
+    b_out = 2 * torch.randn(vocab, generator=g)  # (vocab,): some tokens are common
+    probs = torch.softmax(h @ W_out.T + b_out, dim=1)  # (n, vocab): the clean model's guess
+    targets = torch.multinomial(probs, 1, generator=g)[:, 0]  # (n,) drawn from it
+    reconstruction = torch.relu(h + 0.4 * torch.randn(n, neurons, generator=g))
+    return {
+        "h": h,
+        "reconstruction": reconstruction,
+        "W_out": W_out,
+        "b_out": b_out,
+        "targets": targets,
+    }
+
+
+def _mean_bits(neurons, W_out, b_out, targets):
+    logits = neurons @ W_out.T + b_out
+    return torch.nn.functional.cross_entropy(logits, targets.long()) / torch.log(torch.tensor(2.0))
+
+
+def _recovered_zeroing_the_logits(h, reconstruction, W_out, b_out, targets):
+    clean, spliced = (
+        _mean_bits(h, W_out, b_out, targets),
+        _mean_bits(reconstruction, W_out, b_out, targets),
+    )
+    zero = torch.log2(torch.tensor(float(W_out.shape[0])))  # uniform logits: the bias dropped too
+    return (zero - spliced) / (zero - clean)
+
+
+def _recovered_mean_ablated(h, reconstruction, W_out, b_out, targets):
+    clean, spliced = (
+        _mean_bits(h, W_out, b_out, targets),
+        _mean_bits(reconstruction, W_out, b_out, targets),
+    )
+    zero = _mean_bits(h.mean(0).expand_as(h), W_out, b_out, targets)
+    return (zero - spliced) / (zero - clean)
+
+
+def _loss_lost(h, reconstruction, W_out, b_out, targets):
+    clean, spliced = (
+        _mean_bits(h, W_out, b_out, targets),
+        _mean_bits(reconstruction, W_out, b_out, targets),
+    )
+    zero = _mean_bits(torch.zeros_like(h), W_out, b_out, targets)
+    return (spliced - clean) / (zero - clean)
 
 
 def _sae_case(seed: int, batch: int, d: int, n: int) -> dict[str, torch.Tensor]:
@@ -406,6 +459,48 @@ QUESTIONS = (
         ),
     ),
     Question(
+        id="08.loss_recovered",
+        title="what the SAE costs the model: loss recovered",
+        points=3,
+        answer_name="loss_recovered",
+        reference=loss_recovered_score,
+        public_cases=lambda: [
+            Case("200 positions, 8 neurons, 20 next tokens", _splice_case(30, 200, 8, 20)),
+            Case(
+                "a perfect reconstruction",
+                (lambda c: c | {"reconstruction": c["h"]})(_splice_case(31, 100, 6, 10)),
+            ),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "1000 positions, 32 neurons, 256 next bytes",
+                _splice_case(3000 + seed, 1000, 32, 256),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "logits zeroed, not the neurons",
+                "your zero-ablated loss is log2 of the vocabulary, as if the logits were all "
+                "zero: ablating the layer sets the neurons h to zero and keeps the output "
+                "bias, so the baseline is W_out·0 + b_out.",
+                _recovered_zeroing_the_logits,
+            ),
+            Mistake(
+                "mean-ablated, not zero-ablated",
+                "you replaced the neurons by their mean: that is mean-ablation, a gentler "
+                "baseline. Here the neurons are replaced by zeros.",
+                _recovered_mean_ablated,
+            ),
+            Mistake(
+                "loss lost, not recovered",
+                "this is the share of the loss gap the SAE loses, (L_SAE − L_clean) / "
+                "(L_zero − L_clean): loss recovered is 1 minus it.",
+                _loss_lost,
+            ),
+        ),
+    ),
+    Question(
         id="08.train_sae",
         title="your own SAE training loop, judged by what it finds",
         points=4,
@@ -533,30 +628,35 @@ QUIZ = Quiz(
             ),
         ),
         QuizItem(
-            prompt="On the language model there are no known true features. How does the page "
-            "judge the SAE trained on its neurons?",
+            prompt="The SAE on the language model explains about three quarters of the "
+            "neurons' variance. Predict: splice its reconstruction into the model in place "
+            "of the neurons. What happens to the model's loss?",
             options=(
                 Option(
-                    "By the recovery score against the true features",
-                    "The recovery score needs a known truth, and a real model has none; "
-                    "Bricken et al. did not run that check either.",
-                    misconception="an SAE on a real model is checked against its true features",
+                    "Almost nothing: three quarters of the variance keeps the model working",
+                    "Variance is measured in the neurons' own units; the output layer is "
+                    "more sensitive to some directions than others, and the SAE's errors "
+                    "need not fall where they are harmless. The loss goes from about 0.5 "
+                    "to about 3 bits per byte.",
+                    misconception="variance explained tells what the model loses",
                 ),
                 Option(
-                    "By L0 alone: the lower, the better",
-                    "L0 falls as the L1 coefficient rises, and the reconstruction gets "
-                    "worse: L0 has to be weighed against what the reconstruction keeps.",
-                ),
-                Option(
-                    "By what it costs in reconstruction and what it buys in purer features",
-                    "The page measures the fraction of the neurons' variance explained and "
-                    "the domain purity of the features, against that of the neurons.",
+                    "It gets much worse, but keeps about two thirds of what the layer is worth",
+                    "Loss recovered is about 66%: far better than deleting the layer, far "
+                    "worse than the clean model. A lower L1 coefficient recovers more, at "
+                    "the price of latents that stop being clean features.",
                     right=True,
+                ),
+                Option(
+                    "It is as bad as deleting the layer: a reconstruction is not the real thing",
+                    "Zero-ablating the layer costs about 8 bits per byte; the SAE's "
+                    "reconstruction costs far less, because it keeps most of what the "
+                    "neurons carry.",
                 ),
             ),
             evidence=(
-                "They did not run the synthetic recovery check",
-                "what it costs (reconstruction) and what it buys (purity)",
+                "fraction of the neurons' variance explained: 0.73",
+                "loss recovered: 66%",
             ),
         ),
     ),
