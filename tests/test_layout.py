@@ -115,3 +115,24 @@ def test_no_wrong_answer_is_public_api_of_a_chapter_module():
             for m in q.mistakes
         }
         assert not public & mistakes, (stem, public & mistakes)
+
+
+def _readme_misses(readme: str) -> list[str]:
+    """Modules the README's module table does not name: a top-level module or package as
+    `polysemantic.name`, a module of authoring/ or grading/ as `name`."""
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if parts[-1].startswith("_"):
+            continue
+        if len(parts) == 1 and f"`polysemantic.{parts[0]}`" not in readme:
+            missing.append(parts[0])
+        elif parts[0] in ("authoring", "grading") and f"`{parts[-1]}`" not in readme:
+            missing.append(".".join(parts))
+    return missing
+
+
+def test_the_readme_names_every_module():
+    readme = (PACKAGE.parents[1] / "README.md").read_text(encoding="utf-8")
+    assert _readme_misses(readme) == []
+    assert _readme_misses(readme.replace("`timing`", "timing")) == ["authoring.timing"]
