@@ -91,6 +91,21 @@ def test_chapter_handout(built, stem):
     for question in workshop.QUESTIONS[stem]:
         assert question.answer not in text  # answers only in the facilitator's guide
     assert f"exercises/{stem}.ipynb" in text
+    assert handouts.page_address(ROOT, stem) in "".join(text.split())  # the published page
+
+
+def test_exercise_headers_give_points_time_difficulty_and_importance(tmp_path):
+    notebook = tmp_path / "n.ipynb"
+    headers = [
+        "## Exercise 1 · a loop (4 points, ~25 min, difficulty ★★★, importance ●●○)",
+        "## Exercise 2 · older style (1 point, ~5 min, ★☆☆)",
+    ]
+    cells = [{"cell_type": "markdown", "source": h, "metadata": {}} for h in headers]
+    notebook.write_text(json.dumps({"cells": cells}), encoding="utf-8")
+    first, second = handouts.exercises_of(notebook)
+    assert (first.title, first.points, first.minutes) == ("a loop", 4.0, 25)
+    assert (first.difficulty, first.importance) == ("★★★", "●●○")
+    assert (second.difficulty, second.importance) == ("★☆☆", "")
 
 
 def test_the_summary_comes_from_the_chapter_page(built):

@@ -31,6 +31,7 @@ ACCENT, WARM = "#0072B2", "#D55E00"
 
 _EXERCISE = re.compile(
     r"^## Exercise (\d+) · (.+?) \((\d+(?:\.\d+)?) points?, ~(\d+) min, (?:difficulty )?([★☆]+)"
+    r"(?:, importance ([●○]+))?"
 )
 
 
@@ -45,6 +46,7 @@ class Exercise:
     points: float
     minutes: int
     difficulty: str  # e.g. "★★☆"
+    importance: str = ""  # e.g. "●●○", ARENA's second scale; "" where a header has none
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,10 @@ def exercises_of(notebook: Path) -> tuple[Exercise, ...]:
             continue
         for line in "".join(cell["source"]).split("\n"):
             if m := _EXERCISE.match(line):
-                number, title, points, minutes, stars = m.groups()
-                found.append(Exercise(int(number), title, float(points), int(minutes), stars))
+                number, title, points, minutes, stars, dots = m.groups()
+                found.append(
+                    Exercise(int(number), title, float(points), int(minutes), stars, dots or "")
+                )
     return tuple(found)
 
 
@@ -117,20 +121,12 @@ def chapter_stems(root: Path) -> list[str]:
 
 
 def page_address(root: Path, stem: str) -> str:
-    """Where chapter `stem` is on the web, from book/_config.yml (the one place it is set).
+    """Where chapter `stem` is on the web: its page in the published book, whose
+    address follows from the repository set once in book/_config.yml (GitHub Pages,
+    .github/workflows/book.yml)."""
+    from polysemantic.authoring.repository import read_repository
 
-    The published book's page when `html.baseurl` is set, else the chapter's page in
-    the repository (`repository.url`, `repository.branch`).
-    """
-    import yaml
-
-    config = yaml.safe_load((root / "book" / "_config.yml").read_text(encoding="utf-8"))
-    base = (config.get("html") or {}).get("baseurl")
-    if base:
-        return f"{base.rstrip('/')}/chapters/{stem}.html"
-    repository = config["repository"]
-    branch = repository.get("branch", "main")
-    return f"{repository['url'].rstrip('/')}/blob/{branch}/chapters/{stem}.md"
+    return f"{read_repository(root).pages_url}chapters/{stem}.html"
 
 
 def glossary(root: Path) -> list[tuple[str, str]]:
@@ -271,11 +267,11 @@ def chapter_source(chapter: Chapter, figure: str, caption: str, paper: str, page
     total_minutes = sum(e.minutes for e in chapter.exercises)
     rows = "\n".join(
         f"  [{e.number}], [{_escape(e.title)}], [{_points(e.points)}], [~{e.minutes} min], "
-        f'[#stars("{e.difficulty}")],'
+        f'[#stars("{e.difficulty}")], [#stars("{e.importance}")],'
         for e in chapter.exercises
     )
     questions = "\n".join(
-        f"+ {markdown_to_typst(q.question)}\n  #answer-space(3.2cm)"
+        f"+ {markdown_to_typst(q.question)}\n  #answer-space(2.6cm)"
         for q in workshop.QUESTIONS.get(chapter.stem, ())
     )
     return (
@@ -288,12 +284,12 @@ def chapter_source(chapter: Chapter, figure: str, caption: str, paper: str, page
 
 == Key formulas
 {_formula_box(chapter.formulas)}
-#figure(image("{figure}", width: 82%), caption: [{_escape(caption)}], gap: 0.5em)
+#figure(image("{figure}", width: 72%), caption: [{_escape(caption)}], gap: 0.5em)
 
 == Exercises ({len(chapter.exercises)}, {_points(total_points)}, about {total_minutes} min)
-#table(columns: (auto, 1fr, auto, auto, auto), stroke: none, inset: (x: 4pt, y: 3pt),
+#table(columns: (auto, 1fr, auto, auto, auto, auto), stroke: none, inset: (x: 4pt, y: 3pt),
   fill: (_, y) => if calc.odd(y) {{ luma(242) }},
-  table.header([*No.*], [*Exercise*], [*Points*], [*Time*], [*Difficulty*]),
+  table.header([*No.*], [*Exercise*], [*Points*], [*Time*], [*Difficulty*], [*Importance*]),
 {rows}
 )
 
@@ -301,8 +297,9 @@ def chapter_source(chapter: Chapter, figure: str, caption: str, paper: str, page
 {questions}
 
 == Where to find it
-Notebook: `{chapter.notebook}` in the course repository (`make install`, then open it in
-Jupyter). Book: #link("{page_url}")[{_escape(page_url)}]
+Notebook: `{chapter.notebook}` in the course repository (`make lab` opens it in
+JupyterLab), or from the chapter's exercise page in the book (Colab). \
+Book: #link("{page_url}")[{_escape(page_url)}]
 """
     )
 

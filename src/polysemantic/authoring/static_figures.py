@@ -76,8 +76,9 @@ def polysemanticity(fig) -> str:
     ax.set_xlabel("domain purity (1 = one domain)")
     ax.set_ylabel("neurons")
     return (
-        "Domain purity of the tiny language model's 128 neurons: most sit far below 1, "
-        "answering to several domains of text at once."
+        "Domain purity of the tiny language model's 128 neurons: most fire about "
+        "equally in all five domains. Purity says where a neuron fires, not how many "
+        "features it answers to."
     )
 
 
