@@ -1,10 +1,13 @@
 """Chapter 04's claims: many stations share few channels; a linear decoder hears the
 others' interference, and a threshold removes most of it while few stations are on."""
 
+import pytest
 import torch
 
+from polysemantic.course import COURSE, checker
 from polysemantic.data import seeded
 from polysemantic.radio_stations import (
+    best_threshold,
     decoding_error,
     encode,
     linear_decode,
@@ -54,3 +57,36 @@ def test_the_more_stations_on_air_the_worse_any_decoder_does():
         D, signals, heard = _scene(n_on)
         errors.append(float(decoding_error(signals, threshold_decode(heard, D, 0.3))) / n_on)
     assert errors[0] < errors[1] < errors[2]
+
+
+def test_the_best_threshold_rises_with_the_stations_on_air():
+    """The notebook's answer key: 100 stations in 10 channels, best t about 0.40, 0.55
+    and 0.70 for 1, 2 and 3 on air; every one beats silence, and 0.4 is only right
+    for one station on air."""
+    D = station_directions(100, 10, seeded(0))
+    best = [best_threshold(D, n_on) for n_on in (1, 2, 3)]
+    assert best[0] == pytest.approx(0.40, abs=0.03)
+    assert best[1] == pytest.approx(0.55, abs=0.03)
+    assert best[2] == pytest.approx(0.70, abs=0.03)
+    for n_on, t in zip((1, 2, 3), best, strict=True):
+        signals = on_air(4000, 100, n_on, seeded(50 + n_on))
+        silence = decoding_error(signals, torch.zeros_like(signals))
+        error = decoding_error(signals, threshold_decode(encode(signals, D), D, t))
+        assert error < silence
+
+
+BEST = COURSE.get("04.best_threshold")
+
+
+@pytest.mark.parametrize("mistake", BEST.mistakes, ids=[m.name for m in BEST.mistakes])
+def test_each_wrong_threshold_loses_points_with_its_hint(mistake):
+    result = checker.run_check(BEST.id, mistake.answer)
+    assert result.points == 0
+    assert mistake.hint in {case.hint for case in result.cases}
+
+
+def test_any_threshold_near_the_best_passes_and_one_far_off_fails():
+    assert checker.run_check(BEST.id, lambda directions, n_on: 0.6 + 0.05 * (n_on - 2)).points == 4
+    result = checker.run_check(BEST.id, lambda directions, n_on: 1.2)
+    assert result.points == 0
+    assert all(case.mistake is None for case in result.cases)  # no hint names a wrong cause
