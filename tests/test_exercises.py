@@ -8,6 +8,8 @@ import pytest
 from polysemantic.authoring.exercises import (
     PLACEHOLDER,
     MarkerError,
+    exercise_headings,
+    incomplete_headings,
     solution_blocks,
     strip_code,
     strip_markdown,
@@ -52,6 +54,55 @@ def test_exercises_carry_no_outputs_and_solutions_do(path):
 def test_committed_notebooks_are_small(path):
     for folder in ("solutions", "exercises"):
         assert (ROOT / folder / path.name).stat().st_size < 1_000_000
+
+
+# Chapters whose exercise headings are being rewritten on another branch (issue 15);
+# drop a chapter from here once its headings state importance.
+HEADINGS_PENDING = {"02_polysemanticity", "08_sparse_autoencoders"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(
+            p,
+            marks=pytest.mark.xfail(p.stem in HEADINGS_PENDING, reason="headings pending"),
+        )
+        for p in SOLUTIONS
+    ],
+    ids=lambda p: p.stem,
+)
+def test_every_exercise_states_points_time_difficulty_and_importance(path):
+    solution = nbformat.read(path, as_version=4)
+    assert exercise_headings(solution), "a notebook without exercises"
+    assert incomplete_headings(solution) == []
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_the_exercises_keep_every_heading_as_the_solutions_state_it(path):
+    exercise = nbformat.read(ROOT / "exercises" / path.name, as_version=4)
+    assert exercise_headings(exercise) == exercise_headings(nbformat.read(path, as_version=4))
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "## Exercise 1 · a (2 points, ~5 min, ★☆☆)",  # the old form: no importance
+        "## Exercise 1 · a (2 points, ~5 min, difficulty ★☆☆)",
+        "## Exercise 1 · a (~5 min, difficulty ★☆☆, importance ●●○)",  # no points
+        "## Exercise 1 · a (2 points, difficulty ★☆☆, importance ●●○)",  # no minutes
+        "## Check your understanding (2 points, ~10 min, importance ●●●)",
+    ],
+)
+def test_a_heading_missing_any_of_the_four_is_reported(heading):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(heading)])
+    assert incomplete_headings(notebook) == [heading]
+
+
+def test_a_complete_heading_passes():
+    heading = "## Exercise 3 · b (1 point, ~12 min, difficulty ★★☆, importance ●○○)"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(heading)])
+    assert exercise_headings(notebook) == [heading] and incomplete_headings(notebook) == []
 
 
 def test_stub_replaces_the_solution():
