@@ -74,6 +74,15 @@ def _layer(name: str, n_concepts: int, width: int, eps: float, hidden: bool = Fa
     return Case(name, {"n_concepts": n_concepts, "width": width, "eps": eps}, hidden=hidden)
 
 
+def _hidden_layer(seed: int) -> Case:
+    """18 to 25 neurons holding 3 times as many concepts, up to 3 more, |cos| <= 0.3."""
+    width = 18 + seed % 8
+    n_concepts = 3 * width + seed % 4
+    return _layer(
+        f"{n_concepts} concepts in {width} neurons, |cos| <= 0.3", n_concepts, width, 0.3, True
+    )
+
+
 def _rows(inputs: dict, output) -> torch.Tensor | None:
     V = torch.as_tensor(output, dtype=torch.float32)
     ok = V.ndim == 2 and V.shape[1] == inputs["width"] and bool(torch.isfinite(V).all())
@@ -292,7 +301,7 @@ QUESTIONS = (
             _layer("30 concepts in 10 neurons, |cos| <= 0.4", 30, 10, 0.4),
         ],
         hidden_cases=lambda seed: [
-            _layer("80 concepts in 24 neurons, |cos| <= 0.3", 80, 24, 0.3, hidden=True),
+            _hidden_layer(seed),
         ],
         outcome=_within_budget,
         time_limit=30.0,
