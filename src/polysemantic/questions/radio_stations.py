@@ -95,13 +95,15 @@ def _near_the_lowest_error(inputs: dict, truth: dict, output) -> Verdict:
     if t is None:
         return Verdict(False, f"expected one finite number, got {output!r}")
     error, lowest = _error_at(inputs, truth, t), float(truth["lowest"])
-    message = (
-        f"at t = {t:.3f} the error is {error:.3f} x silence; the lowest, "
-        f"{lowest:.3f}, is at t = {float(truth['best']):.3f}"
-    )
+    if error <= BAND * lowest:
+        return Verdict(
+            True, f"at t = {t:.3f} the error is {error:.3f} x silence (the lowest is {lowest:.3f})"
+        )
+    way = "higher" if t < float(truth["best"]) else "lower"
     return Verdict(
-        error <= BAND * lowest,
-        message + ("" if error <= BAND * lowest else f" (within {BAND - 1:.0%} of it expected)"),
+        False,
+        f"at t = {t:.3f} the error is {error:.3f} x silence; the best threshold gets "
+        f"{lowest:.3f} and a {way} one does better (within {BAND - 1:.0%} of it expected)",
     )
 
 
