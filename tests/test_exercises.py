@@ -1,5 +1,6 @@
 """One source: exercises/ is generated from solutions/, in sync, with nothing leaked."""
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -16,6 +17,7 @@ from polysemantic.authoring.exercises import (
     sync,
 )
 from polysemantic.authoring.repository import read_repository
+from polysemantic.authoring.solution_scan import unescape
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -165,3 +167,10 @@ def test_check_reports_and_regenerate_fixes(tmp_path):
     assert sync(solutions, exercises, check=True) == []
     (exercises / "01_x.ipynb").write_text("{}")
     assert sync(solutions, exercises, check=True) == ["exercises/01_x.ipynb is out of date"]
+
+
+def test_the_solution_scan_reads_latex_in_json_as_written():
+    r"""A solution line with `\times` or `\ne` is stored in a notebook's JSON as
+    `\\times`; the scan must not read `\t` there as a tab (and lose the line)."""
+    stored = json.dumps({"source": "about $8 \\times 0.1$ and $i \\ne j$, then\nnext"})
+    assert unescape(stored) == '{"source": "about $8 \\times 0.1$ and $i \\ne j$, then next"}'

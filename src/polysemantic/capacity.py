@@ -91,7 +91,8 @@ def pack_directions(n_concepts: int, width: int, eps: float, n_steps: int = 3000
     from random ones and push apart, by gradient descent, every pair whose |cos| is
     over the budget (less a small margin), until none is. How far this can go is set
     by the Welch bound, max |cos| >= sqrt((n - d) / (d (n - 1))) (Welch 1974); a
-    trained network arranges its features the same way (Elhage et al. 2022, §3).
+    trained network arranges its features the same way (Elhage et al. 2022,
+    "The Geometry of Superposition").
     """
     generator = torch.Generator().manual_seed(0)
     V = torch.randn(n_concepts, width, generator=generator).requires_grad_()  # (n, width)

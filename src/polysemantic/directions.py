@@ -61,8 +61,8 @@ def find_directions(activations: torch.Tensor, n_concepts: int) -> torch.Tensor:
     most frequent direction among the activations is a concept's; take it, set aside
     the inputs along it, and repeat. (Variance alone cannot do this: equal-variance
     concepts look the same in every rotation, so principal components return an
-    arbitrary rotation of them. Sparsity breaks the tie, the idea behind the sparse
-    dictionaries of chapter 08; Elhage et al. 2022, "Privileged Basis".)
+    arbitrary rotation of them. Sparsity breaks the tie: the idea behind the sparse
+    dictionaries of chapter 08, Bricken et al. 2023.)
 
     activations: (batch, n_neurons), non-negative concept values times unit
     directions -> unit columns, in any order.

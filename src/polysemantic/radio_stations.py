@@ -49,9 +49,15 @@ def threshold_decode(
     return torch.relu(channels @ directions - threshold)
 
 
-def decoding_error(signals: torch.Tensor, decoded: torch.Tensor) -> torch.Tensor:
-    """Squared error summed over stations, averaged over the batch: a scalar."""
-    return ((signals - decoded) ** 2).sum(-1).mean()
+def relative_error(signals: torch.Tensor, decoded: torch.Tensor) -> torch.Tensor:
+    """The decoding error relative to a radio that plays silence (decodes 0): a scalar.
+
+    The error is the squared error summed over stations, averaged over the batch;
+    1 means no better than saying nothing. signals, decoded: (batch, n_stations).
+    """
+    error = ((signals - decoded) ** 2).sum(-1).mean()
+    silence = (signals**2).sum(-1).mean()
+    return error / silence
 
 
 def best_threshold(directions: torch.Tensor, n_on: int) -> float:
@@ -70,7 +76,7 @@ def best_threshold(directions: torch.Tensor, n_on: int) -> float:
     thresholds = torch.linspace(0.0, 1.5, 151)  # (151,)
     errors = torch.stack(
         [
-            decoding_error(signals, threshold_decode(channels, directions, float(t)))
+            relative_error(signals, threshold_decode(channels, directions, float(t)))
             for t in thresholds
         ]
     )  # (151,)
