@@ -8,14 +8,15 @@ import torch
 
 from polysemantic.capacity import (
     abs_cosine_stats,
-    concepts_per_neuron_ratio,
     fraction_under_budget,
     greedy_packing,
     jl_lower_bound,
+    pack_directions,
     pairwise_abs_cosines,
     pairwise_cosines,
     random_unit_vectors,
 )
+from polysemantic.course import COURSE, checker
 from polysemantic.data import seeded
 
 
@@ -65,5 +66,31 @@ def test_the_jl_bound_grows_exponentially_with_dimension():
     assert jl_lower_bound(200, 0.5) == pytest.approx(jl_lower_bound(100, 0.5) ** 2)
 
 
-def test_concepts_per_neuron_divides_by_every_neuron_of_the_model():
-    assert concepts_per_neuron_ratio(1_000_000, 1000, 10) == 100.0
+def test_one_layer_holds_three_times_more_concepts_than_neurons_within_budget():
+    """The exercise's claim: 60 unit directions in 20 neurons, every |cos| <= 0.3, where
+    random directions overlap up to 0.7 and a greedy pick from 5,000 random candidates
+    keeps fewer than 30."""
+    V = pack_directions(60, 20, 0.3)
+    assert V.shape == (60, 20)
+    assert torch.allclose(V.norm(dim=1), torch.ones(60), atol=1e-5)
+    assert float(pairwise_abs_cosines(V).max()) <= 0.3
+    assert float(pairwise_abs_cosines(random_unit_vectors(60, 20, seeded(1))).max()) > 0.6
+    assert int(greedy_packing(random_unit_vectors(5000, 20, seeded(2)), 0.3).sum()) < 30
+
+
+def test_the_budget_cannot_beat_the_welch_bound():
+    """No packing gets below max |cos| >= sqrt((n - d) / (d (n - 1))): 60 in 20 -> 0.184."""
+    welch = math.sqrt((60 - 20) / (20 * 59))
+    assert float(pairwise_abs_cosines(pack_directions(60, 20, 0.3)).max()) >= welch
+    squeezed = pack_directions(60, 20, 0.15, n_steps=500)
+    assert float(pairwise_abs_cosines(squeezed).max()) > 0.15  # asked for the impossible
+
+
+PACK = COURSE.get("03.pack_directions")
+
+
+@pytest.mark.parametrize("mistake", PACK.mistakes, ids=[m.name for m in PACK.mistakes])
+def test_each_wrong_packing_loses_points_with_its_hint(mistake):
+    result = checker.run_check(PACK.id, mistake.answer)
+    assert result.points == 0
+    assert mistake.hint in {case.hint for case in result.cases}

@@ -1,11 +1,14 @@
 """Chapter 05's claims: concepts are directions and neurons are axes; a rotation mixes
 every concept into every neuron, yet projection still reads each concept exactly."""
 
+import pytest
 import torch
 
-from polysemantic.data import seeded
+from polysemantic.course import COURSE, checker
+from polysemantic.data import seeded, sparse_features
 from polysemantic.directions import (
     concepts_per_neuron,
+    find_directions,
     neurons_per_concept,
     plane_directions,
     random_rotation,
@@ -52,3 +55,50 @@ def test_plane_directions_are_unit_and_never_opposite():
     assert torch.allclose(D.norm(dim=0), torch.ones(6))
     cosines = D.T @ D
     assert float(cosines.min()) > -1 + 1e-3
+
+
+def test_sparse_activations_give_the_concepts_directions_back():
+    """The exercise's claim: from the rotated activations alone, sparsity finds every
+    concept's direction (cos 0.9999 or more), where the neuron axes miss them all."""
+    R = random_rotation(10, seeded(4))  # (neurons, concepts)
+    x = sparse_features(2000, 10, 0.1, generator=seeded(5))
+    found = find_directions(x @ R.T, 10)  # (neurons, concepts), in some order
+    cos = R.T @ found  # (true, found)
+    assert float(cos.max(1).values.min()) > 0.9999
+    assert sorted(cos.argmax(1).tolist()) == list(range(10))  # one found direction each
+    assert float(R.abs().max()) < 0.9  # no concept lies along a neuron axis
+
+
+def test_principal_components_miss_the_concepts_that_sparsity_finds():
+    R = random_rotation(8, seeded(6))
+    x = sparse_features(2000, 8, 0.1, generator=seeded(7))
+    _, _, Vh = torch.linalg.svd(x @ R.T, full_matrices=False)
+    assert float((R.T @ Vh.T).abs().max(1).values.min()) < 0.9
+
+
+FIND = COURSE.get("05.find_directions")
+
+
+@pytest.mark.parametrize("mistake", FIND.mistakes, ids=[m.name for m in FIND.mistakes])
+def test_each_wrong_way_to_find_directions_loses_points_with_its_hint(mistake):
+    result = checker.run_check(FIND.id, mistake.answer)
+    assert result.points == 0
+    assert mistake.hint in {case.hint for case in result.cases}
+
+
+def test_found_directions_in_any_order_and_length_pass():
+    def shuffled(activations, n_concepts):
+        found = find_directions(activations, n_concepts)
+        return 3.0 * found[:, torch.randperm(n_concepts, generator=seeded(8))]
+
+    assert checker.run_check(FIND.id, shuffled).points == FIND.points
+
+
+def test_one_direction_for_two_concepts_fails():
+    def doubled(activations, n_concepts):
+        found = find_directions(activations, n_concepts)
+        found[:, 1] = found[:, 0]
+        return found
+
+    result = checker.run_check(FIND.id, doubled)
+    assert result.points < FIND.points

@@ -1,5 +1,6 @@
 """One source: exercises/ is generated from solutions/, in sync, with nothing leaked."""
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -8,12 +9,15 @@ import pytest
 from polysemantic.authoring.exercises import (
     PLACEHOLDER,
     MarkerError,
+    exercise_headings,
+    incomplete_headings,
     solution_blocks,
     strip_code,
     strip_markdown,
     sync,
 )
 from polysemantic.authoring.repository import read_repository
+from polysemantic.authoring.solution_scan import unescape
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -52,6 +56,40 @@ def test_exercises_carry_no_outputs_and_solutions_do(path):
 def test_committed_notebooks_are_small(path):
     for folder in ("solutions", "exercises"):
         assert (ROOT / folder / path.name).stat().st_size < 1_000_000
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_every_exercise_states_points_time_difficulty_and_importance(path):
+    solution = nbformat.read(path, as_version=4)
+    assert exercise_headings(solution), "a notebook without exercises"
+    assert incomplete_headings(solution) == []
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_the_exercises_keep_every_heading_as_the_solutions_state_it(path):
+    exercise = nbformat.read(ROOT / "exercises" / path.name, as_version=4)
+    assert exercise_headings(exercise) == exercise_headings(nbformat.read(path, as_version=4))
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "## Exercise 1 · a (2 points, ~5 min, ★☆☆)",  # the old form: no importance
+        "## Exercise 1 · a (2 points, ~5 min, difficulty ★☆☆)",
+        "## Exercise 1 · a (~5 min, difficulty ★☆☆, importance ●●○)",  # no points
+        "## Exercise 1 · a (2 points, difficulty ★☆☆, importance ●●○)",  # no minutes
+        "## Check your understanding (2 points, ~10 min, importance ●●●)",
+    ],
+)
+def test_a_heading_missing_any_of_the_four_is_reported(heading):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(heading)])
+    assert incomplete_headings(notebook) == [heading]
+
+
+def test_a_complete_heading_passes():
+    heading = "## Exercise 3 · b (1 point, ~12 min, difficulty ★★☆, importance ●○○)"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(heading)])
+    assert exercise_headings(notebook) == [heading] and incomplete_headings(notebook) == []
 
 
 def test_stub_replaces_the_solution():
@@ -114,3 +152,10 @@ def test_check_reports_and_regenerate_fixes(tmp_path):
     assert sync(solutions, exercises, check=True) == []
     (exercises / "01_x.ipynb").write_text("{}")
     assert sync(solutions, exercises, check=True) == ["exercises/01_x.ipynb is out of date"]
+
+
+def test_the_solution_scan_reads_latex_in_json_as_written():
+    r"""A solution line with `\times` or `\ne` is stored in a notebook's JSON as
+    `\\times`; the scan must not read `\t` there as a tab (and lose the line)."""
+    stored = json.dumps({"source": "about $8 \\times 0.1$ and $i \\ne j$, then\nnext"})
+    assert unescape(stored) == '{"source": "about $8 \\times 0.1$ and $i \\ne j$, then next"}'

@@ -1,14 +1,17 @@
 """Chapter 04's claims: many stations share few channels; a linear decoder hears the
 others' interference, and a threshold removes most of it while few stations are on."""
 
+import pytest
 import torch
 
+from polysemantic.course import COURSE, checker
 from polysemantic.data import seeded
 from polysemantic.radio_stations import (
-    decoding_error,
+    best_threshold,
     encode,
     linear_decode,
     on_air,
+    relative_error,
     station_directions,
     threshold_decode,
 )
@@ -43,8 +46,8 @@ def test_a_lone_station_is_heard_exactly_on_its_own_direction():
 
 def test_with_few_stations_on_the_threshold_beats_the_linear_decoder():
     D, signals, heard = _scene(n_on=2)
-    linear = decoding_error(signals, linear_decode(heard, D))
-    thresholded = decoding_error(signals, threshold_decode(heard, D, 0.3))
+    linear = relative_error(signals, linear_decode(heard, D))
+    thresholded = relative_error(signals, threshold_decode(heard, D, 0.3))
     assert thresholded < 0.5 * linear
 
 
@@ -52,5 +55,44 @@ def test_the_more_stations_on_air_the_worse_any_decoder_does():
     errors = []
     for n_on in (1, 4, 16):
         D, signals, heard = _scene(n_on)
-        errors.append(float(decoding_error(signals, threshold_decode(heard, D, 0.3))) / n_on)
+        errors.append(float(relative_error(signals, threshold_decode(heard, D, 0.3))))
     assert errors[0] < errors[1] < errors[2]
+
+
+def test_the_best_threshold_rises_with_the_stations_on_air():
+    """The notebook's answer key: 100 stations in 10 channels, best t about 0.40, 0.55
+    and 0.70 for 1, 2 and 3 on air; every one beats silence, and 0.4 is only right
+    for one station on air."""
+    D = station_directions(100, 10, seeded(0))
+    best = [best_threshold(D, n_on) for n_on in (1, 2, 3)]
+    assert best[0] == pytest.approx(0.40, abs=0.03)
+    assert best[1] == pytest.approx(0.55, abs=0.03)
+    assert best[2] == pytest.approx(0.70, abs=0.03)
+    for n_on, t in zip((1, 2, 3), best, strict=True):
+        signals = on_air(4000, 100, n_on, seeded(50 + n_on))
+        assert relative_error(signals, threshold_decode(encode(signals, D), D, t)) < 1
+
+
+BEST = COURSE.get("04.best_threshold")
+
+
+def test_the_error_is_relative_to_silence():
+    signals = torch.tensor([[1.0, 0.0], [0.0, 2.0]])  # silence errs by (1 + 4) / 2 = 2.5
+    assert float(relative_error(signals, torch.zeros_like(signals))) == 1.0
+    assert float(relative_error(signals, signals)) == 0.0
+    decoded = torch.tensor([[0.0, 0.0], [0.0, 1.0]])  # errs by (1 + 1) / 2 = 1
+    assert float(relative_error(signals, decoded)) == pytest.approx(1 / 2.5)
+
+
+@pytest.mark.parametrize("mistake", BEST.mistakes, ids=[m.name for m in BEST.mistakes])
+def test_each_wrong_threshold_loses_points_with_its_hint(mistake):
+    result = checker.run_check(BEST.id, mistake.answer)
+    assert result.points == 0
+    assert mistake.hint in {case.hint for case in result.cases}
+
+
+def test_any_threshold_near_the_best_passes_and_one_far_off_fails():
+    assert checker.run_check(BEST.id, lambda directions, n_on: 0.6 + 0.05 * (n_on - 2)).points == 4
+    result = checker.run_check(BEST.id, lambda directions, n_on: 1.2)
+    assert result.points == 0
+    assert all(case.mistake is None for case in result.cases)  # no hint names a wrong cause

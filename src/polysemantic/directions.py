@@ -51,3 +51,31 @@ def neurons_per_concept(M: torch.Tensor, threshold: float) -> torch.Tensor:
     M: (n_neurons, n_concepts) -> (n_concepts,).
     """
     return (M.abs() > threshold).sum(0)
+
+
+def find_directions(activations: torch.Tensor, n_concepts: int) -> torch.Tensor:
+    """The concepts' directions, found from the activations alone: (n_neurons, n_concepts).
+
+    Concepts are sparse: most inputs with anything on have a single concept on, and
+    then the activation vector points exactly along that concept's direction. So the
+    most frequent direction among the activations is a concept's; take it, set aside
+    the inputs along it, and repeat. (Variance alone cannot do this: equal-variance
+    concepts look the same in every rotation, so principal components return an
+    arbitrary rotation of them. Sparsity breaks the tie: the idea behind the sparse
+    dictionaries of chapter 08, Bricken et al. 2023.)
+
+    activations: (batch, n_neurons), non-negative concept values times unit
+    directions -> unit columns, in any order.
+    """
+    a = activations[activations.norm(dim=1) > 1e-6]  # (k, n_neurons): inputs with a concept on
+    u = a / a.norm(dim=1, keepdim=True)  # (k, n_neurons), unit length
+    close = (u @ u.T) > 0.999  # (k, k): the same direction
+    left = torch.ones(len(u), dtype=torch.bool)  # (k,): inputs not yet assigned
+    found = []
+    for _ in range(n_concepts):
+        votes = (close & left).sum(1) * left  # (k,): inputs along each input's direction
+        group = close[votes.argmax()] & left  # (k,): the most frequent direction
+        d = u[group].mean(0)  # (n_neurons,)
+        found.append(d / d.norm())
+        left &= ~group
+    return torch.stack(found, 1)  # (n_neurons, n_concepts)

@@ -38,6 +38,32 @@ _MD_STUB_BEGIN = re.compile(r"^\s*<!-- BEGIN STUB\s*$")
 _MD_STUB_END = re.compile(r"^\s*END STUB -->\s*$")
 
 
+# Every exercise states its points, minutes, difficulty and importance (ARENA's two
+# scales), in its heading, which the exercises keep as the solutions state it:
+# `## Exercise 2 · title (2 points, ~5 min, difficulty ★★☆, importance ●●○)`.
+_HEADING = re.compile(r"^#+ (Exercise \d+ · |Check your understanding\b)")
+_COMPLETE_HEADING = re.compile(
+    r"^#+ (Exercise \d+ · .+|Check your understanding) "
+    r"\(\d+(\.\d+)? points?, ~\d+ min, difficulty [★☆]{3}, importance [●○]{3}\)$"
+)
+
+
+def exercise_headings(notebook: nbformat.NotebookNode) -> list[str]:
+    """The headings of a notebook's exercises (and of its check of understanding)."""
+    return [
+        line.strip()
+        for cell in notebook.cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if _HEADING.match(line.strip())
+    ]
+
+
+def incomplete_headings(notebook: nbformat.NotebookNode) -> list[str]:
+    """Exercise headings that do not state points, minutes, difficulty and importance."""
+    return [h for h in exercise_headings(notebook) if not _COMPLETE_HEADING.match(h)]
+
+
 class MarkerError(ValueError):
     """Solution markers that do not pair up; says where."""
 

@@ -74,6 +74,16 @@ def solution_secrets(root: Path) -> dict[str, dict[str, str]]:
     return secrets
 
 
+_ESCAPE = re.compile(r"\\(.)", re.S)
+
+
+def unescape(text: str) -> str:
+    """Undo the backslash escapes of JSON and JavaScript strings, left to right: `\\n`
+    and `\\t` are white space, and an escaped backslash stays a backslash, so the LaTeX
+    `\\times` or `\\ne`, stored as `\\\\times`, is not read as a tab before `imes`."""
+    return _ESCAPE.sub(lambda m: " " if m.group(1) in "ntr" else m.group(1), text)
+
+
 class _Text(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -96,7 +106,7 @@ def _site_text(path: Path) -> str | None:
         parser.feed(text)
         text = " ".join(parser.parts)
     else:  # JSON and JavaScript strings: undo the escapes that glue words together
-        text = html.unescape(text.replace("\\n", "\n").replace("\\t", "\t"))
+        text = html.unescape(unescape(text))
     return " " + _words(text) + " "
 
 

@@ -10,14 +10,14 @@ import torch
 
 from polysemantic.capacity import (
     abs_cosine_stats,
-    concepts_per_neuron_ratio,
     fraction_under_budget,
     greedy_packing,
+    pack_directions,
     pairwise_abs_cosines,
     pairwise_cosines,
 )
 from polysemantic.data import seeded
-from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.grading.question import Case, Mistake, Question, Verdict
 from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 
 
@@ -61,43 +61,132 @@ def _greedy_signed(V: torch.Tensor, eps: float) -> torch.Tensor:
     return torch.isin(torch.arange(len(U)), torch.tensor(kept, dtype=torch.long))
 
 
+# ---------------------------------------------------------------------------
+# More concepts than neurons in one layer: the learner builds the directions, and is
+# judged by what they are (unit length, every pair within the budget), not by
+# equality with any particular arrangement.
+# ---------------------------------------------------------------------------
+
+TOLERANCE = 1e-4  # on the budget and on the unit length
+
+
+def _layer(name: str, n_concepts: int, width: int, eps: float, hidden: bool = False) -> Case:
+    return Case(name, {"n_concepts": n_concepts, "width": width, "eps": eps}, hidden=hidden)
+
+
+def _hidden_layer(seed: int) -> Case:
+    """18 to 25 neurons holding 3 times as many concepts, up to 3 more, |cos| <= 0.3."""
+    width = 18 + seed % 8
+    n_concepts = 3 * width + seed % 4
+    return _layer(
+        f"{n_concepts} concepts in {width} neurons, |cos| <= 0.3", n_concepts, width, 0.3, True
+    )
+
+
+def _rows(inputs: dict, output) -> torch.Tensor | None:
+    V = torch.as_tensor(output, dtype=torch.float32)
+    ok = V.ndim == 2 and V.shape[1] == inputs["width"] and bool(torch.isfinite(V).all())
+    return V if ok else None
+
+
+def _cosines(V: torch.Tensor) -> torch.Tensor:
+    """cos of every pair of distinct rows, (n, n) with the diagonal at 0."""
+    U = V / V.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    return U @ U.T * (1 - torch.eye(len(V)))
+
+
+def _within_budget(inputs: dict, truth: dict, output) -> Verdict:
+    """n_concepts unit rows of length width, every pair with |cos| <= eps."""
+    n, width, eps = inputs["n_concepts"], inputs["width"], inputs["eps"]
+    V = _rows(inputs, output)
+    if V is None or len(V) != n:
+        got = tuple(torch.as_tensor(output).shape)
+        return Verdict(False, f"expected {n} finite directions, shape {(n, width)}; got {got}")
+    norms = V.norm(dim=1)
+    if float((norms - 1).abs().max()) > TOLERANCE:
+        return Verdict(
+            False,
+            f"the directions should have length 1; "
+            f"lengths run from {norms.min():.3f} to {norms.max():.3f}",
+        )
+    cos = _cosines(V)
+    worst = int(cos.abs().argmax())
+    i, j = divmod(worst, n)
+    if float(cos[i, j].abs()) > eps + TOLERANCE:
+        over = int((cos.abs() > eps + TOLERANCE).sum()) // 2
+        return Verdict(
+            False,
+            f"{over} pairs are over the budget; the worst, directions {i} and {j}, "
+            f"has cos {cos[i, j]:.3f} (|cos| <= {eps} expected)",
+        )
+    return Verdict(True, f"{n} directions in {width} neurons, largest |cos| {cos.abs().max():.3f}")
+
+
+def _random_directions(n_concepts, width, eps):
+    V = torch.randn(n_concepts, width, generator=seeded(1))
+    return V / V.norm(dim=1, keepdim=True)
+
+
+def _pushed_apart(n_concepts, width, eps, signed: bool, normalise: bool = True):
+    """Gradient descent on the overlaps over the budget, signed or not."""
+    V = torch.randn(n_concepts, width, generator=seeded(2)).requires_grad_()
+    optimizer = torch.optim.Adam([V], lr=0.01)
+    others = ~torch.eye(n_concepts, dtype=torch.bool)
+    for _ in range(3000):
+        cos = (V / V.norm(dim=1, keepdim=True)) @ (V / V.norm(dim=1, keepdim=True)).T
+        cos = cos[others] if signed else cos[others].abs()
+        loss = (torch.relu(cos - (eps - 0.02)) ** 2).sum()
+        if loss.item() == 0.0:
+            break
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    V = V.detach()
+    return V / V.norm(dim=1, keepdim=True) if normalise else V
+
+
+def _pushed_apart_signed(n_concepts, width, eps):
+    return _pushed_apart(n_concepts, width, eps, signed=True)
+
+
+def _not_normalised(n_concepts, width, eps):
+    return _pushed_apart(n_concepts, width, eps, signed=False, normalise=False)
+
+
+def _greedy_from_candidates(n_concepts, width, eps):
+    pool = torch.randn(5000, width, generator=seeded(3))
+    return _kept(pool, eps)
+
+
+def _kept(pool: torch.Tensor, eps: float) -> torch.Tensor:
+    U = pool / pool.norm(dim=1, keepdim=True)
+    return U[greedy_packing(U, eps)]
+
+
+def _sign_random(inputs: dict, truth: dict, output) -> bool:
+    V = _rows(inputs, output)
+    return V is not None and len(V) == inputs["n_concepts"] and float(_cosines(V).max()) > 0.5
+
+
+def _sign_signed(inputs: dict, truth: dict, output) -> bool:
+    V = _rows(inputs, output)
+    if V is None or len(V) != inputs["n_concepts"]:
+        return False
+    cos = _cosines(V)
+    return float(cos.max()) <= inputs["eps"] + TOLERANCE < float(-cos.min())
+
+
+def _sign_too_few(inputs: dict, truth: dict, output) -> bool:
+    V = _rows(inputs, output)
+    return V is not None and 0 < len(V) < inputs["n_concepts"]
+
+
+def _sign_not_unit(inputs: dict, truth: dict, output) -> bool:
+    V = _rows(inputs, output)
+    return V is not None and float((V.norm(dim=1) - 1).abs().max()) > TOLERANCE
+
+
 QUESTIONS = (
-    Question(
-        id="03.concepts_per_neuron",
-        title="concepts per neuron",
-        points=1,
-        answer_name="concepts_per_neuron_ratio",
-        reference=concepts_per_neuron_ratio,
-        public_cases=lambda: [
-            Case(
-                "10 million concepts, 16,384 neurons x 120 layers",
-                {"n_concepts": 1e7, "neurons_per_layer": 16384, "n_layers": 120},
-            ),
-            Case("a small model", {"n_concepts": 50_000, "neurons_per_layer": 512, "n_layers": 6}),
-        ],
-        hidden_cases=lambda seed: [
-            Case(
-                "another model",
-                {"n_concepts": 1e6 + seed, "neurons_per_layer": 3072, "n_layers": 12},
-                hidden=True,
-            ),
-        ],
-        mistakes=(
-            Mistake(
-                "one layer only",
-                "this divides by one layer's neurons: the model has "
-                "neurons_per_layer x n_layers of them.",
-                lambda n_concepts, neurons_per_layer, n_layers: n_concepts / neurons_per_layer,
-            ),
-            Mistake(
-                "inverted",
-                "this is neurons per concept: divide the concepts by the neurons.",
-                lambda n_concepts, neurons_per_layer, n_layers: (
-                    neurons_per_layer * n_layers / n_concepts
-                ),
-            ),
-        ),
-    ),
     Question(
         id="03.interference_stats",
         title="interference statistics of a set of directions",
@@ -198,6 +287,54 @@ QUESTIONS = (
                 "signed cosines",
                 "use |cos|: a direction nearly opposite to a kept one interferes just as much.",
                 lambda V, eps: _greedy_signed(V, eps),
+            ),
+        ),
+    ),
+    Question(
+        id="03.pack_directions",
+        title="more concepts than neurons in one layer",
+        points=4,
+        answer_name="pack_directions",
+        reference=pack_directions,
+        public_cases=lambda: [
+            _layer("60 concepts in 20 neurons, |cos| <= 0.3", 60, 20, 0.3),
+            _layer("30 concepts in 10 neurons, |cos| <= 0.4", 30, 10, 0.4),
+        ],
+        hidden_cases=lambda seed: [
+            _hidden_layer(seed),
+        ],
+        outcome=_within_budget,
+        time_limit=30.0,
+        mistakes=(
+            Mistake(
+                "random directions, unchecked",
+                "random directions are nearly orthogonal only on average: among "
+                "many pairs, some overlap far more than the budget. Check every pair and "
+                "move the directions that overlap too much.",
+                _random_directions,
+                sign=_sign_random,
+            ),
+            Mistake(
+                "cos, not |cos|",
+                "an opposite direction interferes as much as a parallel one: "
+                "keep |cos|, not cos, within the budget.",
+                _pushed_apart_signed,
+                sign=_sign_signed,
+            ),
+            Mistake(
+                "picked from random candidates",
+                "picking among random candidates (your greedy packing) runs "
+                "out of room long before n_concepts directions. Move the directions "
+                "instead: start from random ones and push apart, by gradient descent, the "
+                "pairs whose |cos| is over the budget.",
+                _greedy_from_candidates,
+                sign=_sign_too_few,
+            ),
+            Mistake(
+                "not unit length",
+                "return unit directions: divide each row by its norm.",
+                _not_normalised,
+                sign=_sign_not_unit,
             ),
         ),
     ),

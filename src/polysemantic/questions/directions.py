@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import torch
 
-from polysemantic.data import seeded
+from polysemantic.data import seeded, sparse_features
 from polysemantic.directions import (
     concepts_per_neuron,
-    neurons_per_concept,
+    find_directions,
+    plane_directions,
     random_rotation,
     read_concepts,
 )
-from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.grading.question import Case, Mistake, Question, Verdict
 from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 
 
@@ -38,6 +39,105 @@ def _weights(seed: int, n: int, k: int, rotated: bool) -> dict:
 def _random_weights(seed: int, n: int, k: int) -> dict:
     g = seeded(seed)
     return {"M": torch.randn(n, k, generator=g) * 0.3, "threshold": 0.2}
+
+
+# ---------------------------------------------------------------------------
+# Find the concepts' directions from the activations alone: judged by whether every
+# concept has a found direction along it (cos >= 0.99), one each, in any order.
+# ---------------------------------------------------------------------------
+
+MATCH = 0.99  # cos between a concept's true direction and the found one
+
+
+def _hidden_concepts(name: str, seed: int, n: int, k: int, hidden: bool = False) -> Case:
+    """Sparse concepts (p = 0.1, values uniform in [0, 1]) stored along k directions in
+    n neurons: a random rotation when k == n, evenly spread in the plane when n == 2,
+    random unit directions otherwise. The directions stay with the judge."""
+    g = seeded(seed)
+    if k == n:
+        D = random_rotation(n, g)  # (n, n)
+    elif n == 2:
+        D = plane_directions(k, turn=0.3)  # (2, k)
+    else:
+        D = torch.randn(n, k, generator=g)
+        D = D / D.norm(dim=0, keepdim=True)  # (n, k)
+    x = sparse_features(2000, k, 0.1, generator=g)  # (batch, k)
+    return Case(
+        name, {"activations": x @ D.T, "n_concepts": k}, hidden=hidden, truth={"directions": D}
+    )
+
+
+def _found(inputs: dict, output) -> torch.Tensor | None:
+    """The answer as (n_neurons, n_concepts) float columns, or None if it is not that."""
+    F = torch.as_tensor(output, dtype=torch.float32)
+    expected = (inputs["activations"].shape[1], inputs["n_concepts"])
+    return F if tuple(F.shape) == expected else None
+
+
+def _cosines(truth: dict, F: torch.Tensor) -> torch.Tensor:
+    """cos between every true direction (rows) and every found one (columns)."""
+    D = truth["directions"]
+    return (D / D.norm(dim=0)).T @ (F / F.norm(dim=0).clamp_min(1e-12))  # (k, k)
+
+
+def _finds_every_concept(inputs: dict, truth: dict, output) -> Verdict:
+    """Every concept has its own found direction with cos >= 0.99."""
+    F = _found(inputs, output)
+    if F is None:
+        expected = (inputs["activations"].shape[1], inputs["n_concepts"])
+        got = tuple(torch.as_tensor(output).shape)
+        return Verdict(False, f"expected directions of shape {expected}, got {got}")
+    if not torch.isfinite(F).all() or bool((F.norm(dim=0) < 1e-6).any()):
+        return Verdict(False, "some directions are zero, inf or nan")
+    best, which = _cosines(truth, F).max(1)  # (k,): each concept's closest found direction
+    missed = [i for i in range(len(best)) if best[i] < MATCH]
+    if missed:
+        return Verdict(
+            False,
+            f"{len(missed)} of {len(best)} concepts have no direction along them (cos >= "
+            f"{MATCH}); the closest to concept {missed[0]} has cos {best[missed[0]]:.3f}",
+        )
+    if len(set(which.tolist())) < len(best):
+        return Verdict(False, "one of your directions stands for two concepts")
+    return Verdict(True, f"every concept found: smallest cos {best.min():.4f}")
+
+
+def _neuron_axes(activations, n_concepts):
+    return torch.eye(activations.shape[1], n_concepts)
+
+
+def _principal_components(activations, n_concepts):
+    _, _, Vh = torch.linalg.svd(activations, full_matrices=False)  # Vh: (n, n)
+    return Vh[:n_concepts].T
+
+
+def _most_common_without_setting_aside(activations, n_concepts):
+    a = activations[activations.norm(dim=1) > 1e-6]
+    u = a / a.norm(dim=1, keepdim=True)
+    votes = ((u @ u.T) > 0.999).sum(1)
+    return u[votes.argsort(descending=True)[:n_concepts]].T
+
+
+def _sign_axes(inputs: dict, truth: dict, output) -> bool:
+    F = _found(inputs, output)
+    return F is not None and bool(((F.abs() > 1e-6).sum(0) <= 1).all())
+
+
+def _sign_orthogonal(inputs: dict, truth: dict, output) -> bool:
+    F = _found(inputs, output)
+    if F is None or _sign_axes(inputs, truth, output):
+        return False
+    U = F / F.norm(dim=0)
+    return bool(torch.allclose(U.T @ U, torch.eye(U.shape[1]), atol=1e-3))
+
+
+def _sign_repeated(inputs: dict, truth: dict, output) -> bool:
+    F = _found(inputs, output)
+    if F is None:
+        return False
+    U = F / F.norm(dim=0).clamp_min(1e-12)
+    cos = U.T @ U - 2 * torch.eye(U.shape[1])
+    return bool(cos.max() > MATCH)
 
 
 QUESTIONS = (
@@ -102,32 +202,46 @@ QUESTIONS = (
         ),
     ),
     Question(
-        id="05.neurons_per_concept",
-        title="how many neurons each concept is spread over",
-        points=1,
-        answer_name="neurons_per_concept",
-        reference=neurons_per_concept,
-        atol=0.0,
-        rtol=0.0,
+        id="05.find_directions",
+        title="find the concepts' directions from the activations alone",
+        points=4,
+        answer_name="find_directions",
+        reference=find_directions,
         public_cases=lambda: [
-            Case("a clean basis, 5 neurons", _weights(6, 5, 5, rotated=False)),
-            Case("a rotated basis, 5 neurons", _weights(7, 5, 5, rotated=True)),
-            Case("random weights, 6 x 6", _random_weights(8, 6, 6)),
+            _hidden_concepts("8 concepts rotated into 8 neurons", 11, 8, 8),
+            _hidden_concepts("5 concepts in the plane of 2 neurons", 12, 2, 5),
         ],
         hidden_cases=lambda seed: [
-            Case("random weights, 4 x 9", _random_weights(300 + seed, 4, 9), hidden=True),
+            _hidden_concepts("12 concepts rotated into 12 neurons", 400 + seed, 12, 12, True),
+            _hidden_concepts("6 concepts in 3 neurons", 500 + seed, 3, 6, True),
         ],
+        outcome=_finds_every_concept,
+        time_limit=20.0,
         mistakes=(
             Mistake(
-                "per neuron",
-                "this counts concepts per neuron: for each concept (column), "
-                "count its neurons (rows).",
-                lambda M, threshold: (M.abs() > threshold).sum(1),
+                "the neuron axes",
+                "these are the neuron axes, and no concept lies along one: "
+                "look at the activations themselves. An input with a single concept on "
+                "points exactly along that concept's direction.",
+                _neuron_axes,
+                sign=_sign_axes,
             ),
             Mistake(
-                "sign ignored",
-                "a large negative weight counts too: compare |M| with the threshold.",
-                lambda M, threshold: (M > threshold).sum(0),
+                "principal components",
+                "principal components are orthogonal directions of largest "
+                "variance; concepts of equal variance look the same in every rotation, so "
+                "they come out as an arbitrary rotation of the concepts. Use sparsity "
+                "instead: most inputs with anything on have a single concept on.",
+                _principal_components,
+                sign=_sign_orthogonal,
+            ),
+            Mistake(
+                "the same concept twice",
+                "two of your directions are the same concept: once you have "
+                "found a direction, set aside the inputs along it before you look for "
+                "the next.",
+                _most_common_without_setting_aside,
+                sign=_sign_repeated,
             ),
         ),
     ),

@@ -6,13 +6,15 @@ The reference implementations are in `polysemantic.radio_stations`.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from polysemantic.data import seeded
-from polysemantic.grading.question import Case, Mistake, Question
+from polysemantic.grading.question import Case, Mistake, Question, Verdict
 from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 from polysemantic.radio_stations import (
-    decoding_error,
+    best_threshold,
     encode,
     linear_decode,
     on_air,
@@ -36,12 +38,96 @@ def _heard(seed: int, batch: int, n_stations: int, n_channels: int, n_on: int) -
     }
 
 
-def _decoded(seed: int, batch: int, n_stations: int) -> dict:
-    g = seeded(seed)
-    return {
-        "signals": on_air(batch, n_stations, 2, g),
-        "decoded": torch.rand(batch, n_stations, generator=g),
+# ---------------------------------------------------------------------------
+# The best threshold, judged by its outcome: decoded at the learner's threshold, the
+# grader's own signals must come within 5% of the lowest error any threshold gets.
+# ---------------------------------------------------------------------------
+
+BAND = 1.05  # the error at the learner's threshold, at most this times the lowest
+GRID = torch.linspace(0.0, 1.5, 151)  # thresholds the judge tries, 0.01 apart
+
+
+def _relative_errors(signals, directions, thresholds) -> torch.Tensor:
+    """Decoding error at each threshold, relative to a radio that plays silence:
+    the projections are computed once, then thresholded 16 thresholds at a time."""
+    projections = linear_decode(encode(signals, directions), directions)  # (batch, n_stations)
+    silence = (signals**2).sum(-1).mean()
+    errors = []
+    for chunk in torch.as_tensor(thresholds, dtype=torch.float32).split(16):
+        decoded = torch.relu(projections - chunk[:, None, None])  # (chunk, batch, n_stations)
+        errors.append(((signals - decoded) ** 2).sum(-1).mean(-1))  # (chunk,)
+    return torch.cat(errors) / silence
+
+
+@functools.cache
+def _tuning(
+    name: str, seed: int, n_stations: int, n_channels: int, n_on: int, hidden: bool = False
+) -> Case:
+    """Station directions and n_on for the answer; the judge's own 4,000 broadcasts
+    (drawn from another seed), its lowest error and the best threshold with one
+    station on air stay with the judge."""
+    directions = station_directions(n_stations, n_channels, seeded(seed))
+    signals = on_air(4000, n_stations, n_on, seeded(10_000 + seed))
+    errors = _relative_errors(signals, directions, GRID)
+    one = on_air(4000, n_stations, 1, seeded(20_000 + seed))
+    best_one = GRID[_relative_errors(one, directions, GRID).argmin()]
+    truth = {
+        "signals": signals,
+        "lowest": errors.min(),
+        "best": GRID[errors.argmin()],
+        "best_one_on_air": best_one,
     }
+    return Case(name, {"directions": directions, "n_on": n_on}, hidden=hidden, truth=truth)
+
+
+def _threshold(output) -> float | None:
+    t = torch.as_tensor(output, dtype=torch.float32)
+    return float(t) if t.numel() == 1 and bool(torch.isfinite(t).all()) else None
+
+
+def _error_at(inputs: dict, truth: dict, t: float) -> float:
+    return float(_relative_errors(truth["signals"], inputs["directions"], [t])[0])
+
+
+def _near_the_lowest_error(inputs: dict, truth: dict, output) -> Verdict:
+    """Decoding at the answer's threshold errs at most 5% more than at the best one."""
+    t = _threshold(output)
+    if t is None:
+        return Verdict(False, f"expected one finite number, got {output!r}")
+    error, lowest = _error_at(inputs, truth, t), float(truth["lowest"])
+    if error <= BAND * lowest:
+        return Verdict(
+            True, f"at t = {t:.3f} the error is {error:.3f} x silence (the lowest is {lowest:.3f})"
+        )
+    way = "higher" if t < float(truth["best"]) else "lower"
+    return Verdict(
+        False,
+        f"at t = {t:.3f} the error is {error:.3f} x silence; the best threshold gets "
+        f"{lowest:.3f} and a {way} one does better (within {BAND - 1:.0%} of it expected)",
+    )
+
+
+def _searched_with_one_on_air(directions, n_on):
+    """A careful search (2,000 broadcasts, thresholds 0.005 apart) with the wrong n_on."""
+    signals = on_air(2000, directions.shape[1], 1, seeded(1))
+    grid = torch.linspace(0.0, 1.0, 201)
+    return float(grid[_relative_errors(signals, directions, grid).argmin()])
+
+
+def _sign_no_threshold(inputs: dict, truth: dict, output) -> bool:
+    t = _threshold(output)
+    return t is not None and t <= 0.02
+
+
+def _sign_page_threshold(inputs: dict, truth: dict, output) -> bool:
+    t = _threshold(output)
+    return t is not None and abs(t - 0.4) < 1e-6
+
+
+def _sign_one_on_air(inputs: dict, truth: dict, output) -> bool:
+    t = _threshold(output)
+    one, best = float(truth["best_one_on_air"]), float(truth["best"])
+    return t is not None and inputs["n_on"] > 1 and abs(t - one) < abs(t - best)
 
 
 QUESTIONS = (
@@ -69,33 +155,6 @@ QUESTIONS = (
                 "averaged",
                 "the receiver hears the sum of the stations, not their average.",
                 lambda signals, directions: signals @ directions.T / signals.shape[1],
-            ),
-        ),
-    ),
-    Question(
-        id="04.linear_decode",
-        title="linear decoding by projection",
-        points=1,
-        answer_name="linear_decode",
-        reference=linear_decode,
-        public_cases=lambda: [
-            Case("100 stations, 10 channels", _heard(3, 8, 100, 10, 3)),
-            Case("6 stations, 6 channels", _heard(4, 5, 6, 6, 2)),
-        ],
-        hidden_cases=lambda seed: [
-            Case("40 stations, 5 channels", _heard(200 + seed, 16, 40, 5, 4), hidden=True),
-        ],
-        mistakes=(
-            Mistake(
-                "transposed",
-                "project onto each station's direction, a column of "
-                "`directions`: channels @ directions.",
-                lambda channels, directions: channels @ directions.T,
-            ),
-            Mistake(
-                "normalised by channels",
-                "a projection onto a unit direction needs no division: drop the / n_channels.",
-                lambda channels, directions: channels @ directions / channels.shape[1],
             ),
         ),
     ),
@@ -147,29 +206,43 @@ QUESTIONS = (
         ),
     ),
     Question(
-        id="04.decoding_error",
-        title="the decoding error",
-        points=1,
-        answer_name="decoding_error",
-        reference=decoding_error,
+        id="04.best_threshold",
+        title="the best threshold",
+        points=4,
+        answer_name="best_threshold",
+        reference=best_threshold,
         public_cases=lambda: [
-            Case("batch 8, 100 stations", _decoded(7, 8, 100)),
-            Case("batch 3, 10 stations", _decoded(8, 3, 10)),
+            _tuning("100 stations, 10 channels, 2 on air", 0, 100, 10, 2),
+            _tuning("100 stations, 10 channels, 3 on air", 0, 100, 10, 3),
         ],
         hidden_cases=lambda seed: [
-            Case("batch 50, 30 stations", _decoded(400 + seed, 50, 30), hidden=True),
+            _tuning("50 stations, 10 channels, 3 on air", 600 + seed, 50, 10, 3, True),
         ],
+        outcome=_near_the_lowest_error,
+        time_limit=20.0,
         mistakes=(
             Mistake(
-                "mean over stations",
-                "this averages over stations too: sum the squared "
-                "errors over stations, then average over the batch.",
-                lambda signals, decoded: ((signals - decoded) ** 2).mean(),
+                "no threshold",
+                "at t = 0 every station keeps every other station's interference: "
+                "measure the decoding error over a range of thresholds and keep the lowest.",
+                lambda directions, n_on: 0.0,
+                sign=_sign_no_threshold,
             ),
             Mistake(
-                "not squared",
-                "square the errors: an absolute error was used.",
-                lambda signals, decoded: (signals - decoded).abs().sum(-1).mean(),
+                "the page's threshold",
+                "0.4 was the page's choice for one station on air; the best "
+                "threshold depends on how many stations share the air: measure it for "
+                "these directions and this n_on.",
+                lambda directions, n_on: 0.4,
+                sign=_sign_page_threshold,
+            ),
+            Mistake(
+                "one station on air",
+                "this is the best threshold with one station on air; with n_on "
+                "on air at once there is more interference to cut, and the best threshold "
+                "is higher: draw your signals with n_on stations on air.",
+                _searched_with_one_on_air,
+                sign=_sign_one_on_air,
             ),
         ),
     ),
