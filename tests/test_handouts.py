@@ -217,3 +217,38 @@ def test_latex_subset_translates():
         "( max _i R_(j i))/( sum _i R_(j i))"
     )
     assert handouts.latex_to_typst(r"\lVert f \rVert_1") == "norm( f )_1"
+
+
+def _exercises_named(plan: str, every: list[int]) -> list[int]:
+    """The exercises a plan row does in the session: the part before any ";"."""
+    in_session = plan.split(";")[0]
+    if "All exercises" in in_session:
+        return every
+    numbers: list[int] = []
+    for part in re.findall(r"\d+ to \d+|\d+", in_session):
+        first, _, last = part.partition(" to ")
+        numbers += list(range(int(first), int(last or first) + 1))
+    return numbers
+
+
+@pytest.mark.parametrize("plan", sorted(workshop.PLANS))
+def test_each_plan_row_has_time_for_the_exercises_it_names(plan):
+    for stem, minutes, what in workshop.PLANS[plan]:
+        if not stem or "xercise" not in what.split(";")[0]:
+            continue
+        stated = {
+            e.number: e.minutes for e in handouts.exercises_of(ROOT / "solutions" / f"{stem}.ipynb")
+        }
+        named = _exercises_named(what, sorted(stated))
+        assert set(named) <= set(stated), (stem, what)
+        assert sum(stated[n] for n in named) <= minutes, (stem, what, minutes)
+
+
+def test_the_plan_parser_reads_ranges_and_homework():
+    assert _exercises_named("Exercises 1 to 3 and 5; exercise 4 as homework", [1, 2, 3, 4, 5]) == [
+        1,
+        2,
+        3,
+        5,
+    ]
+    assert _exercises_named("All exercises", [1, 2]) == [1, 2]
