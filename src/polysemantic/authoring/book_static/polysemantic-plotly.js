@@ -1,24 +1,52 @@
 // Draws the course's plotly figures from the JSON embedded in each page, with the
-// plotly.js served by the book itself, and recolours them for the dark theme.
+// plotly.js served by the book itself, and:
+// - recolours them for the dark theme;
+// - lays them out for narrow screens (below NARROW px of width): smaller margins, the
+//   title wrapped over several lines, the legend under the plot, the slider under the
+//   legend, with smaller labels (plotly itself thins labels that would overlap; the
+//   slider's current value always shows the full label);
+// - makes every slider work from the keyboard: it takes focus (Tab), is announced as a
+//   slider with its name and current value, and the arrow keys, Home and End move it.
+//   The toolbar's buttons are plotly's own <button> elements.
 (function () {
   "use strict";
+  var NARROW = 600; // px of the figure's width
   var figures = [];
 
   function isDark() {
     return document.documentElement.dataset.theme === "dark";
   }
 
+  function copy(value) {
+    return JSON.parse(JSON.stringify(value === undefined ? {} : value));
+  }
+
+  // Sets obj["a.b.c"]-style paths, creating objects on the way.
+  function setPath(obj, path, value) {
+    var keys = path.split(".");
+    var node = obj;
+    for (var k = 0; k < keys.length - 1; k++) {
+      if (typeof node[keys[k]] !== "object" || node[keys[k]] === null) { node[keys[k]] = {}; }
+      node = node[keys[k]];
+    }
+    node[keys[keys.length - 1]] = value;
+  }
+
   // Layout changes for the current theme: every axis of the figure, the font, the paper.
   function themeUpdate(layout) {
     var dark = isDark();
+    var ink = dark ? "#e6e6e6" : "#2a3f5f";
     var update = {
       "paper_bgcolor": dark ? "rgba(0,0,0,0)" : "white",
       "plot_bgcolor": dark ? "rgba(0,0,0,0)" : "white",
-      "font.color": dark ? "#e6e6e6" : "#2a3f5f",
-      "title.font.color": dark ? "#e6e6e6" : "#2a3f5f",
+      "font.color": ink,
+      "title.font.color": ink,
+      "modebar.color": dark ? "#b0b0b0" : "rgba(68,68,68,0.6)",
+      "modebar.activecolor": dark ? "#ffffff" : "rgba(68,68,68,1)",
+      "modebar.bgcolor": "rgba(0,0,0,0)",
     };
     Object.keys(layout).forEach(function (key) {
-      if (/^[xy]axis\d*$/.test(key) || key === "xaxis" || key === "yaxis") {
+      if (/^[xy]axis\d*$/.test(key)) {
         update[key + ".gridcolor"] = dark ? "#3a3a3a" : "#EBF0F8";
         update[key + ".zerolinecolor"] = dark ? "#555555" : "#EBF0F8";
         update[key + ".linecolor"] = dark ? "#777777" : "#EBF0F8";
@@ -32,32 +60,333 @@
         });
       }
     });
+    (layout.sliders || []).forEach(function (slider, i) {
+      var key = "sliders[" + i + "]";
+      update[key + ".font.color"] = ink;
+      update[key + ".currentvalue.font.color"] = ink;
+      update[key + ".bgcolor"] = dark ? "#555555" : "#F8FAFC";
+      update[key + ".activebgcolor"] = dark ? "#9a9a9a" : "#DBDDE0";
+      update[key + ".bordercolor"] = dark ? "#9a9a9a" : "#BEC8D9";
+      update[key + ".tickcolor"] = ink;
+    });
+    (layout.annotations || []).forEach(function (note, i) {
+      // Notes in the figure's own ink (not ones with their own colour and background).
+      if (!note.bgcolor && !(note.font && note.font.color)) {
+        update["annotations[" + i + "].font.color"] = ink;
+      }
+    });
+    (layout.shapes || []).forEach(function (shape, i) {
+      // Black reference lines (the palette's last colour) turn light in the dark.
+      if (shape.line && /^(#000000|#000|black)$/i.test(shape.line.color || "")) {
+        update["shapes[" + i + "].line.color"] = dark ? "#e6e6e6" : shape.line.color;
+      }
+    });
     return update;
   }
+
+  // Traces drawn in black (the palette's last colour) turn light in the dark.
+  function themeData(data) {
+    var dark = isDark();
+    return data.map(function (trace) {
+      var t = trace;
+      ["line", "marker"].forEach(function (part) {
+        var color = trace[part] && trace[part].color;
+        if (typeof color === "string" && /^(#000000|#000|black)$/i.test(color)) {
+          t = t === trace ? Object.assign({}, trace) : t;
+          t[part] = Object.assign({}, trace[part], { color: dark ? "#e6e6e6" : "#000000" });
+        }
+      });
+      return t;
+    });
+  }
+
+  function hasLegend(spec) {
+    if (spec.layout && spec.layout.showlegend === false) { return false; }
+    var named = (spec.data || []).filter(function (t) {
+      return t.name && t.showlegend !== false;
+    });
+    return named.length > 0 && (named.length > 1 || (spec.layout && spec.layout.showlegend));
+  }
+
+  // A title broken over lines of at most `chars` characters.
+  function wrap(text, chars) {
+    var words = String(text || "").split(/\s+/);
+    var lines = [];
+    var line = "";
+    words.forEach(function (word) {
+      if (line && (line + " " + word).length > chars) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? line + " " + word : word;
+      }
+    });
+    if (line) { lines.push(line); }
+    return lines;
+  }
+
+  // The layout to draw at this width, from the figure's own layout.
+  function layoutFor(f, width) {
+    var layout = copy(f.spec.layout);
+    var narrow = width < NARROW;
+    f.narrow = narrow;
+    if (narrow) {
+      var titleSize = 15;
+      var title = layout.title && typeof layout.title === "object" ? layout.title : { text: layout.title };
+      var lines = wrap(title.text, Math.max(16, Math.floor((width - 24) / (titleSize * 0.55))));
+      title.text = lines.join("<br>");
+      title.font = Object.assign({}, title.font, { size: titleSize });
+      title.x = 0;
+      title.xanchor = "left";
+      title.xref = "container";
+      title.pad = { l: 8, t: 10 };
+      title.y = 1;
+      title.yref = "container";
+      title.yanchor = "top";
+      layout.title = title;
+      layout.font = Object.assign({}, layout.font, { size: 12 });
+      var top = 14 + lines.length * 20 + 12;
+      var plotHeight = Math.max(260, Math.min(420, Math.round(width * 0.9)));
+      if (layout.scene) { plotHeight = Math.max(plotHeight, 340); }
+      // Under the plot, top to bottom: the x axis (its tick labels and title, measured
+      // once drawn), the colour bar, the legend, the slider. `y` runs down in px.
+      var y = layout.scene ? 10 : (f.belowAxis || 52);
+      f.colorbarY = null;
+      if (hasColorbar(f.spec)) {
+        f.colorbarY = -y / plotHeight;
+        y += 64;
+      }
+      if (hasLegend(f.spec)) {
+        layout.legend = Object.assign({}, layout.legend, {
+          orientation: "h",
+          x: 0,
+          xanchor: "left",
+          y: -y / plotHeight,
+          yanchor: "top",
+          font: { size: 12 },
+        });
+        y += f.legendHeight || 40;
+      }
+      (layout.sliders || []).forEach(function (slider) {
+        slider.x = 0;
+        slider.len = 1;
+        slider.xanchor = "left";
+        slider.y = -y / plotHeight;
+        slider.yanchor = "top";
+        slider.pad = { t: 8, l: 4, r: 8, b: 0 };
+        slider.font = Object.assign({}, slider.font, { size: 11 });
+        slider.currentvalue = Object.assign({}, slider.currentvalue, { font: { size: 13 } });
+        y += 96;
+      });
+      var bottom = y + 8;
+      layout.height = top + plotHeight + bottom;
+      layout.margin = { l: 52, r: 12, t: top, b: bottom, pad: 0, autoexpand: false };
+    }
+    // Keep the slider where the reader left it.
+    if (f.plot && f.plot.layout && f.plot.layout.sliders) {
+      (layout.sliders || []).forEach(function (slider, i) {
+        var current = f.plot.layout.sliders[i];
+        if (current && current.active !== undefined) { slider.active = current.active; }
+      });
+    }
+    var theme = themeUpdate(layout);
+    Object.keys(theme).forEach(function (path) {
+      var match = /^(sliders|annotations|shapes)\[(\d+)\]\.(.*)$/.exec(path);
+      if (match) {
+        setPath(layout[match[1]][Number(match[2])], match[3], theme[path]);
+      } else {
+        setPath(layout, path, theme[path]);
+      }
+    });
+    return layout;
+  }
+
+  function hasColorbar(spec) {
+    return (spec.data || []).some(function (t) {
+      return t.type === "heatmap" && t.showscale !== false;
+    });
+  }
+
+  function dataFor(f) {
+    var current = f.plot && f.plot.data ? f.plot.data : f.spec.data || [];
+    return themeData(current).map(function (trace, index) {
+      if (trace.type !== "heatmap" || trace.showscale === false) { return trace; }
+      var original = (f.spec.data || [])[index] || trace;
+      var bar = copy(original.colorbar);
+      if (f.narrow && f.colorbarY !== null) {
+        Object.assign(bar, {
+          orientation: "h", x: 0, xanchor: "left", y: f.colorbarY, yanchor: "top",
+          len: 1, lenmode: "fraction", thickness: 12,
+        });
+        bar.title = Object.assign({}, bar.title, { side: "top" });
+      }
+      return Object.assign({}, trace, { colorbar: bar });
+    });
+  }
+
+  // Measures what the narrow layout needs once drawn: the depth of the x axis below the
+  // plot and the legend's height. True when it differs from what was assumed.
+  function measure(f) {
+    if (!f.narrow) { return false; }
+    var size = f.plot._fullLayout && f.plot._fullLayout._size;
+    if (!size) { return false; }
+    var changed = false;
+    var bottomOfPlot = size.t + size.h;
+    var xtitle = f.plot.querySelector(".g-xtitle text");
+    var ticks = f.plot.querySelectorAll(".xaxislayer-above .xtick text");
+    var lowest = bottomOfPlot;
+    [xtitle].concat(Array.prototype.slice.call(ticks)).forEach(function (node) {
+      if (node && node.getBoundingClientRect) {
+        var box = node.getBoundingClientRect();
+        var top = f.plot.getBoundingClientRect().top;
+        if (box.height) { lowest = Math.max(lowest, box.bottom - top); }
+      }
+    });
+    var below = Math.ceil(lowest - bottomOfPlot) + 10;
+    if (!f.spec.layout.scene && Math.abs(below - (f.belowAxis || 52)) > 4) {
+      f.belowAxis = below;
+      changed = true;
+    }
+    var legend = f.plot.querySelector(".legend");
+    if (legend && hasLegend(f.spec)) {
+      var height = Math.ceil(legend.getBoundingClientRect().height) + 6;
+      if (Math.abs(height - (f.legendHeight || 40)) > 4) {
+        f.legendHeight = height;
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  function render(f) {
+    var width = f.container.clientWidth || 700;
+    var layout = layoutFor(f, width);
+    return Plotly.react(f.plot, dataFor(f), layout, f.config).then(function () {
+      if (measure(f) && !f.measured) {
+        f.measured = true; // one correction is enough; it cannot oscillate
+        return Plotly.react(f.plot, dataFor(f), layoutFor(f, width), f.config);
+      }
+      return undefined;
+    });
+  }
+
+  // --- sliders from the keyboard ----------------------------------------------------
+
+  function sliderName(slider) {
+    var prefix = (slider.currentvalue && slider.currentvalue.prefix) || "";
+    return prefix.replace(/[:\s]+$/, "") || slider.name || "slider";
+  }
+
+  function moveSlider(f, i, k) {
+    var slider = f.plot.layout.sliders[i];
+    var step = slider.steps[k];
+    var args = step.args || [];
+    var active = {};
+    active["sliders[" + i + "].active"] = k;
+    var done;
+    if (step.method === "update") {
+      done = Plotly.update(f.plot, copy(args[0]), Object.assign(copy(args[1]), active), args[2]);
+    } else if (step.method === "restyle") {
+      done = Plotly.restyle(f.plot, copy(args[0]), args[1]).then(function () {
+        return Plotly.relayout(f.plot, active);
+      });
+    } else if (step.method === "relayout") {
+      done = Plotly.relayout(f.plot, Object.assign(copy(args[0]), active));
+    } else if (step.method === "animate") {
+      done = Plotly.animate(f.plot, args[0], args[1]).then(function () {
+        return Plotly.relayout(f.plot, active);
+      });
+    } else {
+      done = Plotly.relayout(f.plot, active);
+    }
+    return done.then(function () {
+      var again = f.plot.querySelectorAll("g.slider-container")[i];
+      if (again && document.activeElement !== again) { again.focus(); }
+    });
+  }
+
+  function onSliderKey(f, i, event) {
+    var slider = f.plot.layout.sliders[i];
+    var last = slider.steps.length - 1;
+    var now = slider.active || 0;
+    var next = {
+      ArrowRight: now + 1, ArrowUp: now + 1, PageUp: now + 1,
+      ArrowLeft: now - 1, ArrowDown: now - 1, PageDown: now - 1,
+      Home: 0, End: last,
+    }[event.key];
+    if (next === undefined) { return; }
+    event.preventDefault();
+    next = Math.max(0, Math.min(last, next));
+    if (next !== now) { moveSlider(f, i, next); }
+  }
+
+  function labelControls(f) {
+    var sliders = (f.plot.layout && f.plot.layout.sliders) || [];
+    f.plot.querySelectorAll("g.slider-container").forEach(function (group, i) {
+      var slider = sliders[i];
+      if (!slider) { return; }
+      var active = slider.active || 0;
+      group.setAttribute("tabindex", "0");
+      group.setAttribute("role", "slider");
+      group.setAttribute("aria-label", sliderName(slider));
+      group.setAttribute("aria-orientation", "horizontal");
+      group.setAttribute("aria-valuemin", "0");
+      group.setAttribute("aria-valuemax", String(slider.steps.length - 1));
+      group.setAttribute("aria-valuenow", String(active));
+      group.setAttribute("aria-valuetext", String(slider.steps[active].label));
+      if (!group.psKeys) {
+        group.psKeys = true;
+        group.addEventListener("keydown", function (event) { onSliderKey(f, i, event); });
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------------------------
 
   function draw(container) {
     var source = container.querySelector('script[type="application/json"]');
     if (!source || typeof Plotly === "undefined") { return; }
-    var spec = JSON.parse(source.textContent);
     var plot = document.createElement("div");
+    plot.className = "ps-plotly-plot";
     container.appendChild(plot);
-    var layout = spec.layout || {};
-    Plotly.newPlot(plot, {
-      data: spec.data || [],
-      layout: layout,
-      frames: spec.frames || [],
-      config: { responsive: true, displaylogo: false },
-    }).then(function () {
-      Plotly.relayout(plot, themeUpdate(layout));
+    var f = {
+      spec: JSON.parse(source.textContent),
+      container: container,
+      plot: plot,
+      config: {
+        responsive: true,
+        displaylogo: false,
+        modeBarButtonsToRemove: ["select2d", "lasso2d"],
+      },
+    };
+    f.spec.frames = f.spec.frames || [];
+    figures.push(f);
+    render(f).then(function () {
+      labelControls(f);
+      plot.on("plotly_afterplot", function () { labelControls(f); });
     });
-    figures.push({ plot: plot, layout: layout });
   }
 
   function drawAll() {
     document.querySelectorAll("div.ps-plotly").forEach(draw);
     new MutationObserver(function () {
-      figures.forEach(function (f) { Plotly.relayout(f.plot, themeUpdate(f.layout)); });
+      figures.forEach(render);
     }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+    // Plotly resizes figures itself (responsive); across the breakpoint they are laid
+    // out again.
+    var timer = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        figures.forEach(function (f) {
+          var narrow = (f.container.clientWidth || 700) < NARROW;
+          if (narrow !== f.narrow) {
+            f.measured = false;
+            render(f);
+          }
+        });
+      }, 150);
+    });
   }
 
   if (document.readyState === "loading") {
