@@ -58,19 +58,20 @@ def _require_browser() -> str:
 # reader sees), then reports JavaScript errors and the page's width.
 _SETTLE = """async () => {
   const figures = () => [...document.querySelectorAll("div.ps-plotly")];
-  for (let k = 0; k < 200; k++) {
-    if (figures().every((f) => f.querySelector(".main-svg"))) break;
+  for (let k = 0; k < 400; k++) {
+    if (figures().every((f) => f.querySelector(".main-svg") && f.dataset.settled === "true")) {
+      break;
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     await MathJax.startup.promise;
   }
-  await new Promise((r) => setTimeout(r, 300));  // the narrow layout's second pass
+  await new Promise((r) => setTimeout(r, 100));
   const root = document.documentElement;
-  const wide = [...document.body.querySelectorAll("*")]
+  // Figures clipped by a container would not widen the page: they are measured too.
+  const wide = [...document.querySelectorAll("figure.ps-figure, .ps-plotly .main-svg")]
     .filter((e) => e.getBoundingClientRect().right > root.clientWidth + 1)
-    .filter((e) => !e.closest("pre, .highlight, .cell_output, table, mjx-container")
-                   || e.matches("figure, .ps-plotly, .ps-plotly *"))
     .slice(0, 5).map((e) => e.tagName.toLowerCase() + "." + [...e.classList].join("."));
   return {
     theme: root.dataset.theme,
@@ -126,7 +127,7 @@ _FIGURES = """() => {
     const behind = paperColor.a > 0 ? over(paperColor, page) : page;
     const legend = plot.querySelector(".legend");
     const title = plot.querySelector(".g-gtitle text");
-    const labels = [...plot.querySelectorAll(".slider-label")]
+    const labels = [...plot.querySelectorAll(".slider-label-group .slider-label")]
       .map((t) => t.getBoundingClientRect()).filter((r) => r.width > 0)
       .sort((a, b) => a.left - b.left);
     let overlap = false;
@@ -160,10 +161,12 @@ _FIGURES = """() => {
       titleRight: title ? title.getBoundingClientRect().right - box.left : 0,
       titleSize: title ? parseFloat(getComputedStyle(title).fontSize) : 0,
       sliderLabels: labels.length,
-      sliderSteps: (plot._fullLayout.sliders || []).map((s) => s.steps.length),
+      sliderSteps: [...plot.querySelectorAll("g.slider-container")]  // the drawn ones
+        .map((g, i) => plot._fullLayout.sliders[i].steps.length),
       labelsOverlap: overlap,
       labelSize: labels.length
-        ? parseFloat(getComputedStyle(plot.querySelector(".slider-label")).fontSize) : 0,
+        ? parseFloat(getComputedStyle(plot.querySelector(".slider-label-group text")).fontSize)
+        : 0,
       lowContrast: texts,
       sliders,
     });
@@ -177,7 +180,7 @@ _DARK = """async (dark) => {
   const root = document.documentElement;
   root.dataset.mode = dark ? "dark" : "light";
   root.dataset.theme = dark ? "dark" : "light";
-  await new Promise((r) => setTimeout(r, 400));
+  await new Promise((r) => setTimeout(r, 100));  // the figures start redrawing
   return root.dataset.theme;
 }"""
 
@@ -213,7 +216,17 @@ class Browser:
             page.on(
                 "console",
                 lambda message, page=page: (
-                    page.errors.append(message.text) if message.type == "error" else None
+                    page.errors.append(f"{message.text} ({message.location.get('url')})")
+                    if message.type == "error"
+                    else None
+                ),
+            )
+            page.on(
+                "response",
+                lambda response, page=page: (
+                    page.errors.append(f"{response.status} {response.url}")
+                    if response.status >= 400
+                    else None
                 ),
             )
             self._pages[key] = page
@@ -255,6 +268,13 @@ def serve(directory: Path):
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
+
+        def do_GET(self):
+            if self.path == "/favicon.ico":  # asked for by the browser, not by the book
+                self.send_response(204)
+                self.end_headers()
+                return
+            super().do_GET()
 
     handler = functools.partial(Quiet, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -130,24 +130,37 @@
     var layout = copy(f.spec.layout);
     var narrow = width < NARROW;
     f.narrow = narrow;
-    if (narrow) {
-      var titleSize = 15;
-      var title = layout.title && typeof layout.title === "object" ? layout.title : { text: layout.title };
-      var lines = wrap(title.text, Math.max(16, Math.floor((width - 24) / (titleSize * 0.55))));
+    // Titles wrap to the figure's width, on any screen.
+    var titleSize = narrow ? 15 : ((layout.font && layout.font.size) || 14) * 1.2;
+    var title = typeof layout.title === "object" ? copy(layout.title) : { text: layout.title };
+    var lines = wrap(title.text, Math.max(16, Math.floor((width - 24) / (titleSize * 0.6))));
+    if (narrow || lines.length > 1) {
       title.text = lines.join("<br>");
       title.font = Object.assign({}, title.font, { size: titleSize });
       title.x = 0;
       title.xanchor = "left";
       title.xref = "container";
-      title.pad = { l: 8, t: 10 };
-      title.y = 1;
       title.yref = "container";
+      title.y = 1;
       title.yanchor = "top";
+      title.pad = { l: 8, t: 10 };
       layout.title = title;
+      var titleHeight = 14 + lines.length * Math.round(titleSize * 1.3) + 12;
+      if (!narrow) {
+        var margin = Object.assign({ t: 60 }, layout.margin);
+        margin.t = Math.max(margin.t, titleHeight);
+        layout.margin = margin;
+      }
+    }
+    if (narrow) {
       layout.font = Object.assign({}, layout.font, { size: 12 });
-      var top = 14 + lines.length * 20 + 12;
+      var top = titleHeight;
       var plotHeight = Math.max(260, Math.min(420, Math.round(width * 0.9)));
-      if (layout.scene) { plotHeight = Math.max(plotHeight, 340); }
+      if (layout.scene) {
+        plotHeight = Math.max(plotHeight, 340);
+        // Seen from a little further away, the axes' names stay inside the figure.
+        if (!layout.scene.camera) { layout.scene.camera = { eye: { x: 1.7, y: 1.7, z: 1.5 } }; }
+      }
       // Under the plot, top to bottom: the x axis (its tick labels and title, measured
       // once drawn), the colour bar, the legend, the slider. `y` runs down in px.
       var y = layout.scene ? 10 : (f.belowAxis || 52);
@@ -168,6 +181,7 @@
         y += f.legendHeight || 40;
       }
       (layout.sliders || []).forEach(function (slider) {
+        if ((slider.steps || []).length < 2) { return; } // plotly draws no slider then
         slider.x = 0;
         slider.len = 1;
         slider.xanchor = "left";
@@ -180,7 +194,9 @@
       });
       var bottom = y + 8;
       layout.height = top + plotHeight + bottom;
-      layout.margin = { l: 52, r: 12, t: top, b: bottom, pad: 0, autoexpand: false };
+      layout.margin = {
+        l: f.leftAxis || 52, r: f.rightAxis || 12, t: top, b: bottom, pad: 0, autoexpand: false,
+      };
     }
     // Keep the slider where the reader left it.
     if (f.plot && f.plot.layout && f.plot.layout.sliders) {
@@ -210,6 +226,10 @@
   function dataFor(f) {
     var current = f.plot && f.plot.data ? f.plot.data : f.spec.data || [];
     return themeData(current).map(function (trace, index) {
+      if (/text/.test(trace.mode || "") && trace.type !== "scatter3d") {
+        // Labels at the ends of lines stay whole when the plot is narrow.
+        trace = Object.assign({}, trace, { cliponaxis: !f.narrow });
+      }
       if (trace.type !== "heatmap" || trace.showscale === false) { return trace; }
       var original = (f.spec.data || [])[index] || trace;
       var bar = copy(original.colorbar);
@@ -224,49 +244,80 @@
     });
   }
 
-  // Measures what the narrow layout needs once drawn: the depth of the x axis below the
-  // plot and the legend's height. True when it differs from what was assumed.
+  // Measures what the narrow layout needs once drawn: room left of the plot for the y
+  // axis, right of it for the last x tick label, below it for the x axis, and the
+  // legend's height. True when that differs from what was assumed.
   function measure(f) {
     if (!f.narrow) { return false; }
     var size = f.plot._fullLayout && f.plot._fullLayout._size;
     if (!size) { return false; }
-    var changed = false;
-    var bottomOfPlot = size.t + size.h;
-    var xtitle = f.plot.querySelector(".g-xtitle text");
-    var ticks = f.plot.querySelectorAll(".xaxislayer-above .xtick text");
-    var lowest = bottomOfPlot;
-    [xtitle].concat(Array.prototype.slice.call(ticks)).forEach(function (node) {
-      if (node && node.getBoundingClientRect) {
+    var origin = f.plot.getBoundingClientRect();
+    var left = size.l, right = size.l + size.w, top = size.t, bottom = size.t + size.h;
+    var need = { left: 8, right: 0, below: 10 };
+    function boxes(selector) {
+      return Array.prototype.slice.call(f.plot.querySelectorAll(selector)).map(function (node) {
         var box = node.getBoundingClientRect();
-        var top = f.plot.getBoundingClientRect().top;
-        if (box.height) { lowest = Math.max(lowest, box.bottom - top); }
-      }
-    });
-    var below = Math.ceil(lowest - bottomOfPlot) + 10;
-    if (!f.spec.layout.scene && Math.abs(below - (f.belowAxis || 52)) > 4) {
-      f.belowAxis = below;
-      changed = true;
+        return box.width || box.height ? {
+          l: box.left - origin.left, r: box.right - origin.left,
+          t: box.top - origin.top, b: box.bottom - origin.top,
+        } : null;
+      }).filter(Boolean);
     }
-    var legend = f.plot.querySelector(".legend");
-    if (legend && hasLegend(f.spec)) {
-      var height = Math.ceil(legend.getBoundingClientRect().height) + 6;
-      if (Math.abs(height - (f.legendHeight || 40)) > 4) {
-        f.legendHeight = height;
+    if (!f.spec.layout.scene) {
+      boxes(".ytick text, .g-ytitle text").forEach(function (b) {
+        need.left = Math.max(need.left, left - b.l + 6);
+      });
+      boxes(".xtick text, .g-xtitle text").forEach(function (b) {
+        need.right = Math.max(need.right, b.r - right + 6);
+        need.below = Math.max(need.below, b.b - bottom + 10);
+      });
+    }
+    var changed = false;
+    function update(key, value, assumed) {
+      value = Math.ceil(value);
+      if (Math.abs(value - (f[key] || assumed)) > 4) {
+        f[key] = value;
         changed = true;
       }
+    }
+    update("leftAxis", Math.max(need.left, 36), 52);
+    update("rightAxis", Math.max(need.right, 12), 12);
+    if (!f.spec.layout.scene) { update("belowAxis", need.below, 52); }
+    var legend = f.plot.querySelector(".legend");
+    if (legend && hasLegend(f.spec)) {
+      update("legendHeight", legend.getBoundingClientRect().height + 6, 40);
     }
     return changed;
   }
 
+  function draw_(f, width) {
+    var layout = layoutFor(f, width); // first: it decides where the colour bar goes
+    return Plotly.react(f.plot, dataFor(f), layout, f.config);
+  }
+
+  // While a figure is being laid out its container says data-settled="false"; the
+  // book's tests wait for "true" before they measure it.
   function render(f) {
     var width = f.container.clientWidth || 700;
-    var layout = layoutFor(f, width);
-    return Plotly.react(f.plot, dataFor(f), layout, f.config).then(function () {
-      if (measure(f) && !f.measured) {
-        f.measured = true; // one correction is enough; it cannot oscillate
-        return Plotly.react(f.plot, dataFor(f), layoutFor(f, width), f.config);
+    var rounds = 0;
+    f.pending = (f.pending || 0) + 1;
+    f.container.dataset.settled = "false";
+    function settle() {
+      // Measured room changes the plot's size, and so the room its labels need: a
+      // few rounds settle it.
+      if (rounds < 6 && measure(f)) {
+        rounds += 1;
+        return draw_(f, width).then(settle);
       }
       return undefined;
+    }
+    function done() {
+      f.pending -= 1;
+      if (!f.pending) { f.container.dataset.settled = "true"; }
+    }
+    return draw_(f, width).then(settle).then(done, function (error) {
+      done();
+      throw error;
     });
   }
 
@@ -380,10 +431,7 @@
       timer = setTimeout(function () {
         figures.forEach(function (f) {
           var narrow = (f.container.clientWidth || 700) < NARROW;
-          if (narrow !== f.narrow) {
-            f.measured = false;
-            render(f);
-          }
+          if (narrow !== f.narrow) { render(f); }
         });
       }, 150);
     });
