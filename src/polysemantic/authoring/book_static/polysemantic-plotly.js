@@ -6,8 +6,9 @@
 //   legend, with smaller labels (plotly itself thins labels that would overlap; the
 //   slider's current value always shows the full label);
 // - makes every slider work from the keyboard: it takes focus (Tab), is announced as a
-//   slider with its name and current value, and the arrow keys, Home and End move it.
-//   The toolbar's buttons are plotly's own <button> elements.
+//   slider with its name and current value, and the arrow keys, Home and End move it;
+//   a 3-D scene takes focus too, and the arrow keys turn it. The toolbar's buttons are
+//   plotly's own <button> elements.
 (function () {
   "use strict";
   var NARROW = 600; // px of the figure's width
@@ -392,6 +393,51 @@
     });
   }
 
+  // --- 3-D scenes from the keyboard --------------------------------------------------
+  // The scene takes focus; the arrow keys turn it (left and right around the vertical
+  // axis, up and down over it), + and - bring it nearer or further.
+
+  function turnScene(f, event) {
+    var layout = f.plot._fullLayout;
+    var camera = (layout.scene && layout.scene.camera) || {};
+    var eye = camera.eye || { x: 1.25, y: 1.25, z: 1.25 };
+    var r = Math.sqrt(eye.x * eye.x + eye.y * eye.y + eye.z * eye.z);
+    var azimuth = Math.atan2(eye.y, eye.x);
+    var elevation = Math.asin(eye.z / r);
+    var step = Math.PI / 12;
+    var change = {
+      ArrowLeft: [-step, 0, 1], ArrowRight: [step, 0, 1],
+      ArrowUp: [0, step, 1], ArrowDown: [0, -step, 1],
+      "+": [0, 0, 0.85], "=": [0, 0, 0.85], "-": [0, 0, 1 / 0.85],
+    }[event.key];
+    if (!change) { return; }
+    event.preventDefault();
+    azimuth += change[0];
+    elevation = Math.max(-1.45, Math.min(1.45, elevation + change[1]));
+    r = Math.max(0.8, Math.min(5, r * change[2]));
+    Plotly.relayout(f.plot, {
+      "scene.camera.eye": {
+        x: r * Math.cos(elevation) * Math.cos(azimuth),
+        y: r * Math.cos(elevation) * Math.sin(azimuth),
+        z: r * Math.sin(elevation),
+      },
+    });
+  }
+
+  function sceneKeys(f) {
+    if (!f.spec.layout.scene || f.plot.psKeys) { return; }
+    f.plot.psKeys = true;
+    f.plot.setAttribute("tabindex", "0");
+    f.plot.setAttribute("role", "group");
+    f.plot.setAttribute("aria-roledescription", "3-D scene");
+    f.plot.setAttribute(
+      "aria-label", "3-D scene: the arrow keys turn it, + and - bring it nearer or further"
+    );
+    f.plot.addEventListener("keydown", function (event) {
+      if (event.target === f.plot) { turnScene(f, event); }
+    });
+  }
+
   // ---------------------------------------------------------------------------------
 
   function draw(container) {
@@ -414,6 +460,7 @@
     figures.push(f);
     render(f).then(function () {
       labelControls(f);
+      sceneKeys(f);
       plot.on("plotly_afterplot", function () { labelControls(f); });
     });
   }
