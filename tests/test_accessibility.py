@@ -575,3 +575,31 @@ def test_a_three_d_scene_turns_with_the_arrow_keys(built_book, browser):
         page.wait_for_timeout(300)
         assert page.evaluate(eye)["z"] > turned["z"]
         assert page.errors == []
+
+
+def test_a_legend_entry_shows_and_hides_its_trace_from_the_keyboard(built_book, browser):
+    """Chapter 01's training curves: Tab reaches a legend entry (a checkbox); Enter hides
+    its trace, as a click does, and Space shows it again; focus stays on the entry."""
+    with serve(built_book) as url:
+        page, _ = browser.open(url + "chapters/01_monosemanticity.html")
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        for _ in range(300):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.getAttribute('role') === 'checkbox'"):
+                break
+        else:
+            pytest.fail("Tab never reached a legend entry")
+        state = """() => {
+          const entry = document.activeElement;
+          const plot = entry.closest(".js-plotly-plot");
+          return { role: entry.getAttribute("role"), checked: entry.getAttribute("aria-checked"),
+                   hidden: plot.data.filter((t) => t.visible === "legendonly").length };
+        }"""
+        assert page.evaluate(state) == {"role": "checkbox", "checked": "true", "hidden": 0}
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(1000)  # plotly waits to tell a click from a double click
+        assert page.evaluate(state) == {"role": "checkbox", "checked": "false", "hidden": 1}
+        page.keyboard.press(" ")
+        page.wait_for_timeout(1000)
+        assert page.evaluate(state) == {"role": "checkbox", "checked": "true", "hidden": 0}
+        assert page.errors == []

@@ -7,7 +7,8 @@
 //   slider's current value always shows the full label);
 // - makes every slider work from the keyboard: it takes focus (Tab), is announced as a
 //   slider with its name and current value, and the arrow keys, Home and End move it;
-//   a 3-D scene takes focus too, and the arrow keys turn it. The toolbar's buttons are
+//   a 3-D scene takes focus too, and the arrow keys turn it; a legend's entries are
+//   checkboxes (Enter or Space shows or hides a trace). The toolbar's buttons are
 //   plotly's own <button> elements.
 (function () {
   "use strict";
@@ -393,6 +394,48 @@
     });
   }
 
+  // --- legend entries from the keyboard ----------------------------------------------
+  // Each entry is a checkbox (is its trace shown?); Enter or Space does what a click
+  // does, through plotly's own click handling.
+
+  function toggleLegendItem(f, item, k) {
+    var toggle = item.querySelector(".legendtoggle");
+    if (!toggle) { return; }
+    var box = toggle.getBoundingClientRect();
+    var at = {
+      bubbles: true, cancelable: true, view: window, button: 0,
+      clientX: box.left + Math.min(5, box.width / 2), clientY: box.top + box.height / 2,
+    };
+    f.focusLegend = k;
+    toggle.dispatchEvent(new MouseEvent("mousedown", Object.assign({ buttons: 1 }, at)));
+    toggle.dispatchEvent(new MouseEvent("mouseup", Object.assign({ buttons: 0 }, at)));
+  }
+
+  function labelLegend(f) {
+    f.plot.querySelectorAll(".legend .traces").forEach(function (item, k) {
+      var datum = item.__data__ && item.__data__[0];
+      var trace = datum && datum.trace;
+      var text = item.querySelector(".legendtext");
+      item.setAttribute("tabindex", "0");
+      item.setAttribute("role", "checkbox");
+      item.setAttribute("aria-checked", trace && trace.visible === "legendonly" ? "false" : "true");
+      item.setAttribute("aria-label", "show " + (text ? text.textContent : "this trace"));
+      if (!item.psKeys) {
+        item.psKeys = true;
+        item.addEventListener("keydown", function (event) {
+          if (event.key === "Enter" || event.key === " ") {
+            event.preventDefault();
+            toggleLegendItem(f, item, k);
+          }
+        });
+      }
+      if (f.focusLegend === k && document.activeElement !== item) {
+        f.focusLegend = undefined;
+        item.focus();
+      }
+    });
+  }
+
   // --- 3-D scenes from the keyboard --------------------------------------------------
   // The scene takes focus; the arrow keys turn it (left and right around the vertical
   // axis, up and down over it), + and - bring it nearer or further.
@@ -460,8 +503,12 @@
     figures.push(f);
     render(f).then(function () {
       labelControls(f);
+      labelLegend(f);
       sceneKeys(f);
-      plot.on("plotly_afterplot", function () { labelControls(f); });
+      plot.on("plotly_afterplot", function () {
+        labelControls(f);
+        labelLegend(f);
+      });
     });
   }
 
