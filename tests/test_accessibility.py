@@ -126,6 +126,10 @@ _FIGURES = """() => {
     const paperColor = rgb(getComputedStyle(paper).backgroundColor) || { a: 0 };
     const behind = paperColor.a > 0 ? over(paperColor, page) : page;
     const legend = plot.querySelector(".legend");
+    const slider = plot.querySelector("g.slider-container");
+    const xtitle = plot.querySelector(".g-xtitle text");
+    const sliderClear = slider && xtitle
+      ? slider.getBoundingClientRect().top >= xtitle.getBoundingClientRect().bottom - 1 : null;
     const title = plot.querySelector(".g-gtitle text");
     const labels = [...plot.querySelectorAll(".slider-label-group .slider-label")]
       .map((t) => t.getBoundingClientRect()).filter((r) => r.width > 0)
@@ -164,6 +168,7 @@ _FIGURES = """() => {
       sliderSteps: [...plot.querySelectorAll("g.slider-container")]  // the drawn ones
         .map((g, i) => plot._fullLayout.sliders[i].steps.length),
       labelsOverlap: overlap,
+      sliderClear,
       labelSize: labels.length
         ? parseFloat(getComputedStyle(plot.querySelector(".slider-label-group text")).fontSize)
         : 0,
@@ -444,6 +449,8 @@ def test_figures_fit_the_screen_and_keep_their_text_readable(survey):
                 problems.append(f"{where}: the title runs out of the figure")
             if figure["labelsOverlap"]:
                 problems.append(f"{where}: slider labels overlap")
+            if figure["sliderClear"] is False:
+                problems.append(f"{where}: the slider overlaps the x axis's title")
             if figure["lowContrast"]:
                 problems.append(f"{where}: low contrast {figure['lowContrast']}")
             if size == "phone":

@@ -200,6 +200,15 @@
         l: f.leftAxis || 52, r: f.rightAxis || 12, t: top, b: bottom, pad: 0, autoexpand: false,
       };
     }
+    if (!narrow && f.belowAxisWide && !layout.scene) {
+      // Wide: the slider keeps its place under the plot, but below the x axis's tick
+      // labels and title however tall they are (plotly makes room in the margin).
+      (layout.sliders || []).forEach(function (slider) {
+        slider.pad = Object.assign({}, slider.pad, {
+          t: Math.max((slider.pad && slider.pad.t) || 0, f.belowAxisWide + 8),
+        });
+      });
+    }
     // Keep the slider where the reader left it.
     if (f.plot && f.plot.layout && f.plot.layout.sliders) {
       (layout.sliders || []).forEach(function (slider, i) {
@@ -250,9 +259,9 @@
   // axis, right of it for the last x tick label, below it for the x axis, and the
   // legend's height. True when that differs from what was assumed.
   function measure(f) {
-    if (!f.narrow) { return false; }
     var size = f.plot._fullLayout && f.plot._fullLayout._size;
     if (!size) { return false; }
+    if (!f.narrow) { return measureWide(f, size); }
     var origin = f.plot.getBoundingClientRect();
     var left = size.l, right = size.l + size.w, top = size.t, bottom = size.t + size.h;
     var need = { left: 8, right: 0, below: 10 };
@@ -299,6 +308,24 @@
 
   // While a figure is being laid out its container says data-settled="false"; the
   // book's tests wait for "true" before they measure it.
+  // Wide figures with a slider: how far below the plot the x axis reaches.
+  function measureWide(f, size) {
+    if (!(f.spec.layout.sliders || []).length || f.spec.layout.scene) { return false; }
+    var origin = f.plot.getBoundingClientRect();
+    var bottom = size.t + size.h;
+    var below = 0;
+    f.plot.querySelectorAll(".xtick text, .g-xtitle text").forEach(function (node) {
+      var box = node.getBoundingClientRect();
+      if (box.height) { below = Math.max(below, box.bottom - origin.top - bottom); }
+    });
+    below = Math.ceil(below);
+    if (Math.abs(below - (f.belowAxisWide || 0)) > 4) {
+      f.belowAxisWide = below;
+      return true;
+    }
+    return false;
+  }
+
   function render(f) {
     var width = f.container.clientWidth || 700;
     var rounds = 0;
