@@ -19,8 +19,9 @@
   - the bibliography's entries are list items of their `role="list"`
     (docutils marks them `doc-biblioentry`, which a list may not hold);
   - polysemantic-plotly.js lays figures out for narrow screens and makes their
-    sliders and toolbars work from the keyboard; polysemantic-book.css keeps focus
-    visible and the contrast of dark mode.
+    sliders, legend entries and 3-D scenes work from the keyboard (the toolbar's
+    buttons are plotly's own); polysemantic-book.css keeps figures within their
+    column and keyboard focus visible in both modes.
 """
 
 from __future__ import annotations
