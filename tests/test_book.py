@@ -85,15 +85,15 @@ def test_chapter_pages_carry_their_figures_within_budget(built_book, chapter):
     page = built_book / "chapters" / f"{chapter}.html"
     text = page.read_text(encoding="utf-8")
     figures = re.findall(
-        r'<div class="ps-plotly" role="img" aria-label="([^"]+)">'
-        r'<script type="application/json">(.*?)</script>',
+        r'<figure class="ps-figure" aria-label="([^"]+)" aria-describedby="[^"]+">'
+        r'<div class="ps-plotly"><script type="application/json">(.*?)</script>',
         text,
         re.S,
     )
     assert len(figures) >= 2, "every chapter has at least two interactive figures"
-    for caption, payload in figures:
+    for name, payload in figures:
         spec = json.loads(payload.replace("<\\/", "</"))
-        assert spec["data"] and caption.strip()
+        assert spec["data"] and name.strip() and spec["layout"]["meta"]["caption"].strip()
         assert spec["layout"]["xaxis"]["title"]["text"]
     assert page.stat().st_size < PAGE_BUDGET
 

@@ -549,13 +549,18 @@ def points_with_levels(
             line={"color": PALETTE[5], "width": 3},
         )
     )
-    for k, (name, value) in enumerate(sorted(levels.items(), key=lambda item: item[1])):
-        # alternate label sides so that close levels (2/5 and 3/8) stay readable
+    ordered = sorted(levels.items(), key=lambda item: item[1])
+    values = [value for _, value in ordered]
+    for k, (name, value) in enumerate(ordered):
+        # Each name goes on the roomier side of its line, so that close levels (3/8 and
+        # 2/5, 2/3 and 3/4) keep their names apart.
+        above = values[k + 1] - value if k + 1 < len(values) else np.inf
+        below = value - values[k - 1] if k > 0 else abs(value)
         fig.add_hline(
             y=value,
             line={"dash": "dot", "width": 1, "color": PALETTE[7]},
             annotation_text=name,
-            annotation_position="bottom right" if k % 2 == 0 else "top right",
+            annotation_position="top right" if above >= below else "bottom right",
         )
     if log_x:
         fig.update_xaxes(type="log")
