@@ -8,7 +8,11 @@
 """
 
 import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 os.environ["POLYSEMANTIC_PROGRESS"] = "0"
 # pytest runs two workers on this 2-core machine: one thread each. Two-thread
@@ -33,3 +37,21 @@ if IPyNbFile is not None:
             self.compare_outputs = False
 
     IPyNbFile.__init__ = _course_init
+
+
+@pytest.fixture(scope="module")
+def built_book() -> Path:
+    """The book as `make book` builds it (warnings are errors), for the tests that read
+    its pages. A second module, or a second worker, finds the build up to date: the
+    build takes a lock, so two never write _build/html at once."""
+    root = Path(__file__).resolve().parent
+    run = subprocess.run(
+        [sys.executable, "-m", "polysemantic.cli", "book"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    assert "The book is built" in run.stdout
+    return root / "_build" / "html"

@@ -22,8 +22,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from html.parser import HTMLParser
@@ -322,20 +320,6 @@ def browser():
     session = Browser(executable)
     yield session
     session.close()
-
-
-@pytest.fixture(scope="module")
-def built_book():
-    """The book as `make book` builds it (an up-to-date build only checks its pages)."""
-    run = subprocess.run(
-        [sys.executable, "-m", "polysemantic.cli", "book"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
-    return HTML
 
 
 def _pages(html: Path) -> list[Path]:

@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,21 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.md"))
 PAGE_BUDGET = 1_500_000  # bytes of a built chapter page, plotly.js excluded
-
-
-@pytest.fixture(scope="module")
-def built_book():
-    """Build the book exactly as `make book` does (warnings are errors)."""
-    run = subprocess.run(
-        [sys.executable, "-m", "polysemantic.cli", "book"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
-    assert "The book is built" in run.stdout
-    return HTML
 
 
 class _Resources(HTMLParser):
