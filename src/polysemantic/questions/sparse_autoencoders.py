@@ -6,6 +6,7 @@ The reference implementations are in `polysemantic.sparse_autoencoders`.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from polysemantic.data import seeded, sparse_features
@@ -21,6 +22,7 @@ from polysemantic.sparse_autoencoders import (
     sae_encode,
     sae_forward,
     sae_loss,
+    spliced_losses,
     train_sae,
 )
 
@@ -45,36 +47,24 @@ def _splice_case(seed: int, n: int, neurons: int, vocab: int) -> dict[str, torch
     }
 
 
-def _mean_bits(neurons, W_out, b_out, targets):
-    logits = neurons @ W_out.T + b_out
-    return torch.nn.functional.cross_entropy(logits, targets.long()) / torch.log(torch.tensor(2.0))
+def _recovered_against(zero: float, h, reconstruction, W_out, b_out, targets) -> torch.Tensor:
+    """Loss recovered with another baseline in place of the zero-ablated loss (bits)."""
+    losses = spliced_losses(h, reconstruction, W_out, b_out, targets)
+    return torch.tensor((zero - losses.spliced) / (zero - losses.clean))
 
 
 def _recovered_zeroing_the_logits(h, reconstruction, W_out, b_out, targets):
-    clean, spliced = (
-        _mean_bits(h, W_out, b_out, targets),
-        _mean_bits(reconstruction, W_out, b_out, targets),
-    )
-    zero = torch.log2(torch.tensor(float(W_out.shape[0])))  # uniform logits: the bias dropped too
-    return (zero - spliced) / (zero - clean)
+    uniform = float(np.log2(W_out.shape[0]))  # all-zero logits: the output bias dropped too
+    return _recovered_against(uniform, h, reconstruction, W_out, b_out, targets)
 
 
 def _recovered_mean_ablated(h, reconstruction, W_out, b_out, targets):
-    clean, spliced = (
-        _mean_bits(h, W_out, b_out, targets),
-        _mean_bits(reconstruction, W_out, b_out, targets),
-    )
-    zero = _mean_bits(h.mean(0).expand_as(h), W_out, b_out, targets)
-    return (zero - spliced) / (zero - clean)
+    mean = spliced_losses(h, h.mean(0).expand_as(h), W_out, b_out, targets).spliced
+    return _recovered_against(mean, h, reconstruction, W_out, b_out, targets)
 
 
 def _loss_lost(h, reconstruction, W_out, b_out, targets):
-    clean, spliced = (
-        _mean_bits(h, W_out, b_out, targets),
-        _mean_bits(reconstruction, W_out, b_out, targets),
-    )
-    zero = _mean_bits(torch.zeros_like(h), W_out, b_out, targets)
-    return (spliced - clean) / (zero - clean)
+    return 1 - loss_recovered_score(h, reconstruction, W_out, b_out, targets)
 
 
 def _sae_case(seed: int, batch: int, d: int, n: int) -> dict[str, torch.Tensor]:
