@@ -271,32 +271,6 @@ def contribution_shares(
     return torch.stack(shares)
 
 
-def top_contributors_by_domain(
-    sae: SparseAutoencoder,
-    f: torch.Tensor,
-    neuron_acts: torch.Tensor,
-    domains: torch.Tensor,
-    n_domains: int,
-    neuron: int,
-    k: int = 40,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """In each domain, the feature that adds most to `neuron` on its k strongest contexts there.
-
-    f: (N, n_latents) features, neuron_acts: (N,) the neuron, domains: (N,)
-    -> feature indices (n_domains,) and the share of the neuron's mean activation
-    on those contexts that each contributes (n_domains,).
-    """
-    contributions = feature_contributions(sae, f, neuron)  # (N, n_latents)
-    features, shares = [], []
-    for d in range(n_domains):
-        mine = torch.nonzero(domains == d).flatten()
-        top = mine[neuron_acts[mine].topk(k).indices]  # (k,)
-        share = contributions[top].mean(0) / neuron_acts[top].mean()  # (n_latents,)
-        features.append(share.argmax())
-        shares.append(share.max())
-    return torch.stack(features), torch.stack(shares)
-
-
 def dead_latents(f: torch.Tensor) -> torch.Tensor:
     """Latents that never fire on a set of inputs. f: (batch, n_latents) -> (n_latents,) bool."""
     return (f <= 0).all(0)
