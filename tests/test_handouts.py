@@ -56,11 +56,15 @@ def built(tmp_path_factory):
     return out
 
 
+def _straight_quotes(text: str) -> str:
+    for curly, straight in (("’", "'"), ("‘", "'"), ("“", '"'), ("”", '"')):
+        text = text.replace(curly, straight)
+    return text
+
+
 def _text(pdf: Path) -> str:
     text = " ".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
-    for curly, straight in (("’", "'"), ("‘", "'"), ("“", '"'), ("”", '"')):  # smart quotes
-        text = text.replace(curly, straight)
-    return " ".join(text.replace("-\n", "").split())
+    return " ".join(_straight_quotes(text).replace("-\n", "").split())
 
 
 def _exercise_names(stem: str) -> list[str]:
@@ -125,11 +129,15 @@ def test_cheat_sheet_is_one_page_with_the_four_core_terms(built):
 
 
 def test_facilitator_guide_has_plans_misconceptions_and_answers(built):
-    text = _text(built / "facilitator" / "guide.pdf")
+    guide = built / "facilitator" / "guide.pdf"
+    assert len(pypdf.PdfReader(guide).pages) <= 2  # one sheet, printed on both sides
+    text = _text(guide)
     assert "90-minute session" in text and "Half-day workshop" in text
     for stem in STEMS:
         for question in workshop.QUESTIONS[stem]:
             assert question.answer[:40] in text
+        for misconception in workshop.MISCONCEPTIONS[stem]:
+            assert _straight_quotes(misconception)[:40] in text
 
 
 def _fonts(page) -> list:

@@ -96,3 +96,30 @@ def test_any_threshold_near_the_best_passes_and_one_far_off_fails():
     result = checker.run_check(BEST.id, lambda directions, n_on: 1.2)
     assert result.points == 0
     assert all(case.mistake is None for case in result.cases)  # no hint names a wrong cause
+
+
+def _page_broadcast(n_on: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Chapter 04's slider frame: 100 stations, 10 channels, its seeds; (on air, heard)."""
+    D = station_directions(100, 10, torch.Generator().manual_seed(0))
+    signals = on_air(1, 100, n_on, torch.Generator().manual_seed(n_on))[0]  # (100,)
+    heard = threshold_decode(encode(signals[None], D), D, 0.4)[0]  # (100,)
+    return signals > 0, heard > 0
+
+
+@pytest.mark.parametrize("n_on", [1, 2])
+def test_with_one_or_two_on_air_the_threshold_keeps_them_and_silences_most_others(n_on):
+    real, reported = _page_broadcast(n_on)
+    assert bool(reported[real].all())
+    assert int((reported & ~real).sum()) < (100 - n_on) / 4
+
+
+@pytest.mark.parametrize("n_on", [1, 2, 3, 5, 10, 20])
+def test_at_every_level_the_threshold_reports_more_false_stations_than_real(n_on):
+    real, reported = _page_broadcast(n_on)
+    assert int((reported & ~real).sum()) > int((reported & real).sum())
+
+
+@pytest.mark.parametrize("n_on", [5, 10, 20])
+def test_from_five_on_air_the_threshold_misses_real_stations(n_on):
+    real, reported = _page_broadcast(n_on)
+    assert not bool(reported[real].all())

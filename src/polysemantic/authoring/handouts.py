@@ -286,7 +286,7 @@ def chapter_source(chapter: Chapter, figure: str, caption: str, paper: str, page
 {_formula_box(chapter.formulas)}
 #figure(image("{figure}", width: 72%), caption: [{_escape(caption)}], gap: 0.5em)
 
-== Exercises ({len(chapter.exercises)}, {_points(total_points)}, about {total_minutes} min)
+== {len(chapter.exercises)} exercises, {_points(total_points)}, about {total_minutes} min
 #table(columns: (auto, 1fr, auto, auto, auto, auto), stroke: none, inset: (x: 4pt, y: 3pt),
   fill: (_, y) => if calc.odd(y) {{ luma(242) }},
   table.header([*No.*], [*Exercise*], [*Points*], [*Time*], [*Difficulty*], [*Importance*]),
@@ -298,7 +298,7 @@ def chapter_source(chapter: Chapter, figure: str, caption: str, paper: str, page
 
 == Where to find it
 Notebook: `{chapter.notebook}` in the course repository (`make lab` opens it in
-JupyterLab), or from the chapter's exercise page in the book (Colab). \
+JupyterLab), or from the chapter's exercise page in the book (Colab). \\
 Book: #link("{page_url}")[{_escape(page_url)}]
 """
     )
@@ -376,8 +376,8 @@ def facilitator_source(chapters: list[Chapter], paper: str) -> str:
             for q in workshop.QUESTIONS.get(c.stem, ())
         )
         sections.append(
-            f"== {_escape(c.title)}\n"
-            f"#text(8.5pt)[Exercises: {len(c.exercises)}, about {minutes} min in all.]\n\n"
+            f"== {_escape(c.title)} #h(1fr) #text(8.5pt, weight: \"regular\")"
+            f"[{len(c.exercises)} exercises, about {minutes} min in all]\n"
             f"*Common misconceptions*\n{mis}\n\n*Answer keys*\n{keys}\n"
         )
     return (

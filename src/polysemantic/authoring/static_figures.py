@@ -120,8 +120,10 @@ def radio_stations(fig) -> str:
     )
 
     directions = station_directions(100, 10, torch.Generator().manual_seed(0))
-    signals = on_air(1, 100, 2, torch.Generator().manual_seed(2))
+    signals = on_air(1, 100, 2, torch.Generator().manual_seed(2))  # the book's 2-on-air frame
     channels = encode(signals, directions)
+    thresholded = threshold_decode(channels, directions, 0.4)[0]  # (100,)
+    leaks = int(((thresholded > 0) & (signals[0] == 0)).sum())
     ax = fig.subplots()
     x = np.arange(100)
     ax.plot(
@@ -134,7 +136,7 @@ def radio_stations(fig) -> str:
     )
     ax.plot(
         x,
-        threshold_decode(channels, directions, 0.4)[0].numpy(),
+        thresholded.numpy(),
         ls="--",
         lw=1.2,
         color=PALETTE[2],
@@ -149,8 +151,9 @@ def radio_stations(fig) -> str:
     ax.set_ylabel("signal level")
     ax.legend(frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, 1.15))
     return (
-        "100 stations on 10 channels, 2 on air: the linear decoder hears every station a "
-        "little; the thresholded one finds the two and stays silent elsewhere."
+        "100 stations on 10 channels, 2 on air: the linear decoder hears every station; "
+        f"the thresholded one keeps the two and silences most others, but {leaks} of the 98 "
+        "silent stations still leak through."
     )
 
 

@@ -27,9 +27,11 @@ QUESTIONS: dict[str, tuple[PaperQuestion, ...]] = {
         ),
         PaperQuestion(
             "Six features, six neurons, and every row of the response matrix has one "
-            "bright cell. Why may neuron 0 still encode feature 3, at a different scale?",
+            "bright cell, but neuron 0's need not be under feature 0, and none need be 1. "
+            "Why is this still a perfect dictionary?",
             "Nothing in the loss prefers one order or one scale: any permutation of the "
-            "features, each at its own scale, reconstructs the input equally well.",
+            "features, each at its own scale that the decoder undoes, reconstructs the "
+            "input equally well.",
         ),
     ),
     "02_polysemanticity": (
@@ -54,7 +56,8 @@ QUESTIONS: dict[str, tuple[PaperQuestion, ...]] = {
         PaperQuestion(
             "The typical $|\\cos|$ between two random directions is about "
             "$\\sqrt{2/(\\pi d)}$. Estimate it for $d = 2$ and $d = 200$.",
-            "d = 2: √(1/π) ≈ 0.56; d = 200: √(1/(100π)) ≈ 0.056, ten times smaller.",
+            "d = 2: √(1/π) ≈ 0.56 (the formula is for large d; exactly, 2/π ≈ 0.64); "
+            "d = 200: √(1/(100π)) ≈ 0.056, ten times smaller.",
         ),
     ),
     "04_radio_stations": (
@@ -74,9 +77,11 @@ QUESTIONS: dict[str, tuple[PaperQuestion, ...]] = {
     ),
     "05_directions": (
         PaperQuestion(
-            "A concept points along $(0.6, 0.8)$ in the plane of two neurons. What share "
-            "of it shows on each neuron, and how strong is it in the activation $(3, 4)$?",
-            "0.6 on neuron 1 and 0.8 on neuron 2; its strength is 0.6·3 + 0.8·4 = 5.",
+            "A concept points along $(0.6, 0.8)$ in the plane of two neurons. How much "
+            "does each neuron fire for the concept at strength 1, and how strong is the "
+            "concept in the activation $(3, 4)$?",
+            "0.6 on neuron 1 and 0.8 on neuron 2; its strength is the projection "
+            "0.6·3 + 0.8·4 = 5.",
         ),
         PaperQuestion(
             "Rotate a layer whose neurons are monosemantic by 45°. What happens to the "
@@ -110,8 +115,9 @@ QUESTIONS: dict[str, tuple[PaperQuestion, ...]] = {
         PaperQuestion(
             "Feature 6 lights up no neuron in the response matrix. Is it absent from the "
             "model? How could you find it?",
-            "No: it can be stored as a pattern across neurons (here a drop on all four), "
-            "invisible neuron by neuron. A probe trained with labels can find its direction.",
+            "No. In the chapter's model it is a drop on all four neurons, read back through "
+            "a positive output bias; ReLU(W + b) only shows rises. Look at the signed "
+            "weights, or train a probe with labels to find its direction.",
         ),
     ),
     "08_sparse_autoencoders": (
@@ -136,6 +142,8 @@ MISCONCEPTIONS: dict[str, tuple[str, ...]] = {
     "02_polysemanticity": (
         "“A polysemantic neuron is a badly trained one.” It is what a good compression does.",
         "“Top activations tell the whole story.” They show only the strongest responses.",
+        "“A neuron that fires in every domain is polysemantic.” A perfect '@' detector "
+        "does too: count the features it answers to, not the domains.",
     ),
     "03_capacity": (
         "“n dimensions hold only n directions.” Nearly orthogonal directions are far more.",
@@ -158,7 +166,8 @@ MISCONCEPTIONS: dict[str, tuple[str, ...]] = {
         "“A feature that lights no neuron is not there.”",
     ),
     "08_sparse_autoencoders": (
-        "“An SAE latent is a true feature.” It can split or duplicate features (L0 above 1).",
+        "“An SAE latent is a true feature.” It can split one or merge several: check it "
+        "against known features.",
         "“Higher explained variance is always better.” Sparsity and interpretability trade "
         "against it.",
     ),
