@@ -43,13 +43,21 @@ def test_reconstruction_loss_sums_features_and_averages_batch():
     assert reconstruction_loss(x, torch.zeros(4, 3)).item() == pytest.approx(3.0)
 
 
-def test_training_learns_one_feature_per_neuron():
-    """The chapter's claim: with as many neurons as features, most seeds learn a permutation."""
-    run = train_autoencoder(MonosemanticConfig(n_instances=8, n_steps=1500, seed=0))
-    R = response_matrix(run.model.W, run.model.b_hidden).detach()
-    assert int(is_one_feature_per_neuron(R).sum()) >= 6
+def test_training_learns_one_feature_per_neuron_and_the_page_s_failures_are_as_it_says():
+    """Chapter 01's run: 13 of 16 seeds learn a permutation; seeds 9 and 12 are still
+    climbing at step 1,500, while seed 15 has levelled off with a neuron near 1/5."""
+    cfg = MonosemanticConfig(n_features=6, n_neurons=6, n_instances=16, n_steps=1500, seed=0)
+    run = train_autoencoder(cfg)
+    R = response_matrix(run.model.W, run.model.b_hidden).detach()  # (16, 6, 6)
+    clean = is_one_feature_per_neuron(R)
+    assert (~clean).nonzero().flatten().tolist() == [9, 12, 15]
     assert run.loss[-1].median() < 0.01
     assert run.scores[0].mean() < 0.6  # they start mixed: the score is learned
+    now, before = run.scores[-1].mean(-1), run.scores[-21].mean(-1)  # (16,) steps 1500, 1000
+    assert now[9] - before[9] > 0.1 and now[12] - before[12] > 0.05  # slow, still climbing
+    assert abs(now[15] - before[15]) < 0.02  # levelled off
+    assert monosemanticity_score(R)[15].min() < 0.25  # about 1/5: five features equally
+    assert run.loss[-1, 15] < 1.1 * run.loss[-1].median()  # "barely above the median"
 
 
 def test_crowded_network_is_not_monosemantic():

@@ -61,3 +61,18 @@ def test_the_committed_sweep_shows_what_chapter_06_says():
     assert _share_near(D, 2 / 3).max() >= 0.15 and _share_near(D, 2 / 5).max() >= 0.15
     assert _share_near(D, 3 / 8).max() >= 0.1
     assert _share_near(D, 3 / 4).max() == 0.0  # "we see none at 3/4"
+
+
+def test_the_sweep_s_D_i_add_up_to_m_so_D_star_is_not_their_average():
+    """Chapter 06: the D_i of the 200 features add up to m = 20 at every density, so
+    their average stays at m/n = 0.1 while D* = m / ||W||_F² runs from 1 to below 0.1;
+    and from the sixth density on, the represented features share the dimensions
+    about evenly (95% of them within 0.035 of their median)."""
+    data = load_artifact()
+    D, D_star = data["sweep_dimensionality"], data["sweep_per_feature"]  # (levels, 200), (levels,)
+    assert np.allclose(D.sum(-1), 20, atol=0.1)
+    assert D_star.max() > 0.9 and D_star.min() < 0.08
+    for level in range(5, len(D)):
+        represented = D[level][D[level] > 0.05]
+        spread = np.abs(represented - np.median(represented))  # (represented,)
+        assert np.quantile(spread, 0.95) < 0.035, level
