@@ -376,7 +376,7 @@ def facilitator_source(chapters: list[Chapter], paper: str) -> str:
             for q in workshop.QUESTIONS.get(c.stem, ())
         )
         sections.append(
-            f"== {_escape(c.title)} #h(1fr) #text(8.5pt, weight: \"regular\")"
+            f'== {_escape(c.title)} #h(1fr) #text(8.5pt, weight: "regular")'
             f"[{len(c.exercises)} exercises, about {minutes} min in all]\n"
             f"*Common misconceptions*\n{mis}\n\n*Answer keys*\n{keys}\n"
         )
