@@ -39,19 +39,25 @@ if IPyNbFile is not None:
     IPyNbFile.__init__ = _course_init
 
 
-@pytest.fixture(scope="module")
-def built_book() -> Path:
-    """The book as `make book` builds it (warnings are errors), for the tests that read
-    its pages. A second module, or a second worker, finds the build up to date: the
-    build takes a lock, so two never write _build/html at once."""
+@pytest.fixture(scope="session")
+def run_book():
+    """`polysemantic book ARGS...` run from the course root, as `make book` runs it
+    (warnings are errors); returns its stdout, or fails the test with its output."""
     root = Path(__file__).resolve().parent
-    run = subprocess.run(
-        [sys.executable, "-m", "polysemantic.cli", "book"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
-    assert "The book is built" in run.stdout
-    return root / "_build" / "html"
+
+    def run(*args: str) -> str:
+        command = [sys.executable, "-m", "polysemantic.cli", "book", *args]
+        done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=1800)
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+        return done.stdout
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def built_book(run_book) -> Path:
+    """The book in _build/html, for the tests that read its pages. A second module, or
+    a second worker, finds the build up to date: the build takes a lock, so two never
+    write _build/html at once."""
+    assert "The book is built" in run_book()
+    return Path(__file__).resolve().parent / "_build" / "html"

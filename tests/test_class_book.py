@@ -2,8 +2,6 @@
 and no page or download holding a solution."""
 
 import shutil
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,19 +16,11 @@ CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.md"))
 
 
 @pytest.fixture(scope="module")
-def class_book(tmp_path_factory):
+def class_book(tmp_path_factory, run_book):
     """`polysemantic book --without-solutions`, written outside _build/html."""
     build_dir = tmp_path_factory.mktemp("class")
-    command = ["book", "--without-solutions", "--build-dir", str(build_dir)]
-    run = subprocess.run(
-        [sys.executable, "-m", "polysemantic.cli", *command],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
-    assert "without solutions (checked: no page holds solution text)" in run.stdout
+    printed = run_book("--without-solutions", "--build-dir", str(build_dir))
+    assert "without solutions (checked: no page holds solution text)" in printed
     return build_dir / "html"
 
 
