@@ -451,18 +451,22 @@ def test_figures_fit_the_screen_and_keep_their_text_readable(survey):
     assert not problems, "\n".join(problems)
 
 
+def _tab_to(page, role: str, failure: str) -> None:
+    """Press Tab from the top of the page until an element with `role` has the focus."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    for _ in range(300):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement.getAttribute('role') === '{role}'"):
+            return
+    pytest.fail(failure)
+
+
 def test_sliders_are_reached_with_tab_and_moved_with_arrow_keys(built_book, browser):
     """Chapter 06's first figure: Tab reaches its slider, which says its value; the
     arrow keys, End and Home move it and change what the figure shows."""
     with serve(built_book) as url:
         page, _ = browser.open(url + "chapters/06_superposition.html")
-        page.evaluate("document.activeElement && document.activeElement.blur()")
-        for _ in range(300):
-            page.keyboard.press("Tab")
-            if page.evaluate("document.activeElement.getAttribute('role') === 'slider'"):
-                break
-        else:
-            pytest.fail("Tab never reached a slider")
+        _tab_to(page, "slider", "Tab never reached a slider")
 
         def state():
             return page.evaluate(
@@ -548,13 +552,7 @@ def test_a_three_d_scene_turns_with_the_arrow_keys(built_book, browser):
     """Chapter 05's scene: Tab reaches it, and the arrow keys turn the camera."""
     with serve(built_book) as url:
         page, _ = browser.open(url + "chapters/05_directions.html")
-        page.evaluate("document.activeElement && document.activeElement.blur()")
-        for _ in range(300):
-            page.keyboard.press("Tab")
-            if page.evaluate("document.activeElement.getAttribute('role') === 'group'"):
-                break
-        else:
-            pytest.fail("Tab never reached the 3-D scene")
+        _tab_to(page, "group", "Tab never reached the 3-D scene")
         eye = "() => ({ ...document.activeElement._fullLayout.scene.camera.eye })"
         before = page.evaluate(eye)
         page.keyboard.press("ArrowRight")
@@ -573,13 +571,7 @@ def test_a_legend_entry_shows_and_hides_its_trace_from_the_keyboard(built_book, 
     its trace, as a click does, and Space shows it again; focus stays on the entry."""
     with serve(built_book) as url:
         page, _ = browser.open(url + "chapters/01_monosemanticity.html")
-        page.evaluate("document.activeElement && document.activeElement.blur()")
-        for _ in range(300):
-            page.keyboard.press("Tab")
-            if page.evaluate("document.activeElement.getAttribute('role') === 'checkbox'"):
-                break
-        else:
-            pytest.fail("Tab never reached a legend entry")
+        _tab_to(page, "checkbox", "Tab never reached a legend entry")
         state = """() => {
           const entry = document.activeElement;
           const plot = entry.closest(".js-plotly-plot");
