@@ -102,14 +102,12 @@ def test_counting_latents_along_each_true_feature():
     assert latents_per_true_feature(true, learned).tolist() == [2, 1, 1]
 
 
-def test_the_toy_saes_extra_l0_comes_from_duplicate_latents():
-    """Chapter 08's claim: L0 above the true 1.0, because most true features have two
-    nearly identical latents and one feature alone fires both."""
-    from polysemantic.sparse_autoencoders import (
-        SAEConfig,
-        mean_l0,
-        toy_model_activations,
-    )
+def test_the_toy_saes_extra_l0_comes_from_duplicate_latents_and_its_values_shrink():
+    """Chapter 08's claims: L0 above the true 1.0, because most true features have two
+    nearly identical latents and one feature alone fires both; and the L1 penalty
+    shrinks: a feature alone at 0.5 comes back at under a fifth of its length, at 0.25
+    not at all."""
+    from polysemantic.sparse_autoencoders import toy_model_activations
 
     W_true, h = toy_model_activations(n_features=20, n_hidden=5, feature_probability=0.05)
     toy = train_sae(h, SAEConfig(n_latents=40, l1_coefficient=1.0, lr=1e-2), true_directions=W_true)
@@ -119,6 +117,10 @@ def test_the_toy_saes_extra_l0_comes_from_duplicate_latents():
     assert int((copies > 1).sum()) >= 10
     _, f_alone = toy.sae(0.5 * W_true.T)
     assert float((f_alone > 0).sum(1).float().mean()) > 1.3
+    for value, low, high in ((0.25, -0.01, 0.01), (0.5, 0.05, 0.2), (1.0, 0.4, 0.8)):
+        x_alone = value * W_true.T  # (20, 5): one feature each
+        along = (toy.sae(x_alone)[0] * x_alone).sum(1) / (x_alone**2).sum(1)  # (20,)
+        assert low < float(along.mean()) < high, value
 
 
 def _best_f1_by_brute_force(scores: torch.Tensor, labels: torch.Tensor) -> float:
@@ -221,14 +223,14 @@ def chapter_08():
 
 
 def test_the_sae_separates_the_planted_features_as_chapter_08_says(chapter_08):
-    """Each feature's latent detects it almost perfectly; for five of the seven no neuron
+    """Each feature's latent detects it well (F1 0.90 or more); for five of the seven no neuron
     comes close, while 'doi:' and 'TODO' have a neuron of their own; the '@' latent is
     a clean detector with a domain purity as low as a neuron's."""
     c = chapter_08
     names = [p.name for p in corpus.PLANTED]
     best_neuron = c["by_neuron"].f1.max(0).values  # (7,)
     latent = c["by_latent"].f1.diagonal()  # (7,)
-    assert (latent > 0.85).all()
+    assert (latent >= 0.895).all()  # "F1 0.90 or more", as printed to two decimals
     shared = [n for n in names if n not in ("doi", "todo")]
     assert all(best_neuron[names.index(n)] < 0.5 for n in shared)
     assert best_neuron[names.index("doi")] > 0.9 and best_neuron[names.index("todo")] > 0.9

@@ -340,7 +340,7 @@ QUIZ = Quiz(
                 Option(
                     "The DOI neuron",
                     "One context says little. The chapter's neuron that answers to 'doi:' "
-                    "answers just as well to 'TODO' and '€', fires on about half of all "
+                    "also answers to 'TODO' and '€', fires on about half of all "
                     "positions, and peaks on none of them: a label like that would be wrong "
                     "most of the time it fires.",
                     misconception="a neuron's strongest example tells what it means",
