@@ -61,3 +61,28 @@ def built_book(run_book) -> Path:
     write _build/html at once."""
     assert "The book is built" in run_book()
     return Path(__file__).resolve().parent / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def lm_on_held_out() -> dict:
+    """The committed tiny LM's neurons on the held-out text, as chapters 02 and 08 record
+    them: on the balanced sample (2,000 positions per domain) and on every position,
+    with the planted features' labels."""
+    import torch
+
+    from polysemantic.language_model import tiny_lm
+    from polysemantic.polysemanticity import every_position, neuron_table, planted_labels
+
+    lm = tiny_lm.load_lm()
+    text, positions = tiny_lm.evaluation_sample(2000)
+    every = every_position(text)
+    return dict(
+        lm=lm,
+        text=text,
+        positions=positions,
+        acts=neuron_table(lm, text, positions),  # (10000, 128)
+        domains=torch.from_numpy(text.domain[positions]),  # (10000,)
+        every=every,
+        labels=planted_labels(text, every),  # (N, 7)
+        acts_every=neuron_table(lm, text, every),  # (N, 128)
+    )

@@ -13,7 +13,6 @@ from polysemantic.polysemanticity import (
     mlp_activations,
     most_answering_unit,
     most_polysemantic_neuron,
-    neuron_table,
     planted_labels,
     top_domain_counts,
     top_share,
@@ -90,24 +89,10 @@ def test_planted_labels_read_the_byte_just_read():
 
 
 @pytest.fixture(scope="module")
-def chapter_02():
+def chapter_02(lm_on_held_out):
     """What chapter 02 computes, from the committed model."""
-    lm = tiny_lm.load_lm()
-    text, positions = tiny_lm.evaluation_sample(2000)
-    acts = neuron_table(lm, text, positions)
-    domains = torch.from_numpy(text.domain[positions])
-    every = every_position(text)
-    labels = planted_labels(text, every)
-    acts_every = neuron_table(lm, text, every)
-    return dict(
-        text=text,
-        acts=acts,
-        domains=domains,
-        every=every,
-        labels=labels,
-        acts_every=acts_every,
-        share=top_share(acts_every, labels),
-    )
+    c = lm_on_held_out
+    return {**c, "share": top_share(c["acts_every"], c["labels"])}
 
 
 def test_the_committed_model_shows_what_chapter_02_says(chapter_02):

@@ -8,10 +8,7 @@ from polysemantic.language_model import corpus, tiny_lm
 from polysemantic.polysemanticity import (
     ANSWERS,
     domain_purity,
-    every_position,
     most_answering_unit,
-    neuron_table,
-    planted_labels,
     top_share,
     training_activations,
 )
@@ -196,29 +193,19 @@ def test_loss_recovered_is_one_for_a_perfect_reconstruction_and_zero_for_nothing
 
 
 @pytest.fixture(scope="module")
-def chapter_08():
+def chapter_08(lm_on_held_out):
     """What chapter 08 computes on the language model (the same SAE, the same text)."""
-    lm = tiny_lm.load_lm()
-    sae = train_sae(training_activations(lm), SAEConfig(n_latents=512, l1_coefficient=0.2)).sae
-    text, positions = tiny_lm.evaluation_sample(2000)
-    acts = neuron_table(lm, text, positions)
-    every = every_position(text)
-    labels = planted_labels(text, every)
-    acts_every = neuron_table(lm, text, every)
-    latents = most_active_latents(sae, acts_every, labels)
+    c = lm_on_held_out
+    sae = train_sae(training_activations(c["lm"]), SAEConfig(n_latents=512, l1_coefficient=0.2)).sae
+    latents = most_active_latents(sae, c["acts_every"], c["labels"])
     return dict(
-        lm=lm,
+        c,
         sae=sae,
-        text=text,
-        positions=positions,
-        acts=acts,
-        domains=torch.from_numpy(text.domain[positions]),
-        every=every,
-        labels=labels,
-        acts_every=acts_every,
         latents=latents,
-        by_neuron=best_threshold_detection(acts_every, labels),
-        by_latent=best_threshold_detection(sae.features(acts_every, latents.tolist()), labels),
+        by_neuron=best_threshold_detection(c["acts_every"], c["labels"]),
+        by_latent=best_threshold_detection(
+            sae.features(c["acts_every"], latents.tolist()), c["labels"]
+        ),
     )
 
 

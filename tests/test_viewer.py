@@ -26,7 +26,7 @@ def test_the_viewer_escapes_html_and_keeps_multibyte_characters_whole():
         lambda p: p.astype(float),
         title="unit 0",
         caption="one context",
-        per_row=1,
+        per_group=1,
         before=40,
     )
     assert "<b>" not in html

@@ -89,12 +89,12 @@ def unit_view(
     *,
     title: str,
     caption: str,
-    per_row: int = 3,
+    per_group: int = 3,
     before: int = 40,
     after: int = 6,
     groups: dict[str, np.ndarray] | None = None,
 ) -> str:
-    """HTML: per domain (or group), the unit's `per_row` strongest contexts among `positions`.
+    """HTML: per domain (or group), the unit's `per_group` strongest contexts among `positions`.
 
     positions: (N,) predicted-byte positions in `corpus`; activations: (N,) the unit's
     activation there; activation_at(positions) computes it anywhere (for shading).
@@ -107,12 +107,14 @@ def unit_view(
         raise ValueError("every view needs a caption saying what the reader should see")
     positions, activations = np.asarray(positions), np.asarray(activations, dtype=np.float64)
     scale = float(activations.max()) if len(activations) else 0.0
+    by = "domain" if groups is None else "group"
+    strongest = "strongest context" if per_group == 1 else f"{per_group} strongest contexts"
     if groups is None:
         groups = {name: corpus.domain[positions] == d for d, name in enumerate(DOMAINS)}
     rows = []
     for name, mask in groups.items():
         mine = np.flatnonzero(mask)
-        best = mine[np.argsort(-activations[mine], kind="stable")[:per_row]]
+        best = mine[np.argsort(-activations[mine], kind="stable")[:per_group]]
         for i in best:
             share = activations[i] / scale if scale > 0 else 0.0
             snippet = _snippet(corpus, int(positions[i]) - 1, activation_at, scale, before, after)
@@ -124,7 +126,7 @@ def unit_view(
             )
     return (
         f'<figure class="polysemantic-viewer" style="overflow-x:auto;margin:1em 0">'
-        f"<p><strong>{html.escape(title)}</strong>: its strongest contexts, {per_row} per row. "
+        f"<p><strong>{html.escape(title)}</strong>: its {strongest} in each {by}, one per row. "
         f"Behind each character, a bar whose height and shade grow with the activation "
         f"after reading it (full height: {scale:.2f}, the strongest of all; hover for the "
         f"value); the thick underline marks the row's peak, printed on the right.</p>"

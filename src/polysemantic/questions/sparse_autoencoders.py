@@ -473,8 +473,7 @@ QUESTIONS = (
                 "logits zeroed, not the neurons",
                 "your zero-ablated loss is the log of the vocabulary size, as if the "
                 "logits were all zero: ablating the layer sets the neurons h to zero and "
-                "keeps the output "
-                "bias, so the baseline is W_out·0 + b_out.",
+                "keeps the output bias, so the baseline is W_out·0 + b_out.",
                 _recovered_zeroing_the_logits,
             ),
             Mistake(
