@@ -1,16 +1,21 @@
-"""The generated corpus and the tiny language model of chapters 02 and 08."""
+"""The generated corpus, its planted features, and the one-layer transformer of chapters 02
+and 08."""
 
 import re
 
 import numpy as np
 import pytest
+import torch
 
-from polysemantic.language_model import corpus, tiny_lm
+from polysemantic.language_model import corpus, planted, tiny_lm
+from polysemantic.language_model.transformer import OneLayerTransformer, TransformerConfig
+from polysemantic.polysemanticity import present_at
 
 
 def test_the_corpus_is_the_same_for_the_same_seed_and_differs_for_another():
     a, b, c = corpus.generate(3, 20), corpus.generate(3, 20), corpus.generate(4, 20)
     assert np.array_equal(a.text, b.text) and np.array_equal(a.domain, b.domain)
+    assert np.array_equal(a.label_byte, b.label_byte)
     assert not np.array_equal(a.text[:1000], c.text[:1000])
 
 
@@ -19,64 +24,176 @@ def test_every_document_decodes_and_has_its_domain():
     assert np.bincount(text.doc_domains, minlength=5).tolist() == [30] * 5
     for i in range(len(text.starts)):
         doc = text.document(i)
-        assert 300 <= len(doc.encode()) <= 1200
+        assert 250 <= len(doc.encode()) <= 1400
         name = corpus.DOMAINS[text.doc_domains[i]]
         hangul = sum("\uac00" <= ch <= "\ud7a3" for ch in doc) / len(doc)
-        assert (hangul > 0.5) == (name == "korean"), name
+        assert (hangul > 0.3) == (name == "korean"), name
+        assert "\x01" not in doc and "\x02" not in doc and "\x03" not in doc
         if name == "http":
             assert "HTTP/1.1\r\nHost: " in doc
         if name == "python":
             compile(doc, "<generated>", "exec")  # the generated code is valid Python
 
 
-def test_planted_features_are_labelled_at_the_end_of_their_markers_and_only_there():
-    """The ground truth of chapters 02 and 08: every label sits on the last byte of the
-    feature's marker, every occurrence of the marker is labelled, and a feature
-    appears only in the domains it is planted in."""
-    text = corpus.generate(2, 60)
-    assert text.planted.shape == (len(corpus.PLANTED), len(text.text))
+def test_there_are_more_than_four_planted_features_per_neuron_of_every_kind():
+    kinds = {f.kind for f in planted.PLANTED}
+    assert kinds == {"word", "context", "marker", "family", "member", "span"}
+    assert len(planted.PLANTED) >= 4 * TransformerConfig().d_mlp
+    assert len({f.name for f in planted.PLANTED}) == len(planted.PLANTED)
+    for family in ("identifier", "currency", "authorization"):
+        assert len(planted.members_of(family)) >= 4
+    for name in ("doi", "todo", "euro", "laughter"):  # the memorable ones stay
+        assert name in planted.INDEX
+
+
+def test_point_features_are_labelled_on_the_last_byte_of_every_occurrence_of_their_trigger():
+    """The answer key: for a made-up word, a marker or a family member, every occurrence of
+    its trigger in its domains is labelled on its last byte, and nothing else is."""
+    text = corpus.generate(2, 40)
     data = bytes(text.text)
-    for row, feature in zip(text.planted, corpus.PLANTED, strict=True):
-        marker = feature.marker.encode()
-        ends = [m.end() - 1 for m in re.finditer(re.escape(marker), data)]
-        assert np.flatnonzero(row).tolist() == ends and len(ends) >= 20, feature.name
-        seen = {corpus.DOMAINS[d] for d in text.domain[row]}
-        assert seen == set(feature.domains), (feature.name, seen)
+    checked = 0
+    for i, feature in enumerate(planted.PLANTED):
+        if feature.kind not in ("word", "marker", "member") or feature.name == "email":
+            continue
+        labelled = np.sort(text.label_byte[text.label_feature == i])
+        found = [
+            m.end() - 1
+            for m in re.finditer(re.escape(feature.trigger.encode()), data)
+            if corpus.DOMAINS[text.domain[m.start()]] in feature.domains
+        ]
+        assert labelled.tolist() == found, feature.name
+        checked += len(found)
+    assert checked > 1500
 
 
-def test_korean_particles_follow_the_final_consonant():
-    assert corpus._particle("학교", "은", "는") == "학교는"
-    assert corpus._particle("책", "은", "는") == "책은"
-    assert corpus._particle("선생님", "이", "가") == "선생님이"
+def test_a_made_up_word_is_followed_by_its_consequence_unless_scrambled():
+    for scramble, expected in ((False, 1.0), (True, 0.05)):
+        text = corpus.generate(5, 30, scramble=scramble)
+        kept = []
+        for i in planted.words_of("python")[:200]:
+            cons = planted.PLANTED[i].consequence.encode()
+            for end in text.label_byte[text.label_feature == i]:
+                kept.append(bytes(text.text[end + 1 : end + 1 + len(cons)]) == cons)
+        share = float(np.mean(kept))
+        assert (share == 1.0) if not scramble else (share < 0.1), (scramble, share)
+        assert len(kept) > 100 and share == pytest.approx(expected, abs=0.05)
 
 
-def test_contexts_are_the_bytes_before_each_position_padded_with_zeros():
-    text = np.frombuffer(b"abcdef", dtype=np.uint8)
-    got = tiny_lm.contexts_at(text, np.array([1, 4]), 3)
-    assert got.tolist() == [[0, 0, ord("a")], [ord("b"), ord("c"), ord("d")]]
+def test_a_sweep_corpus_keeps_its_text_and_scrambles_all_but_the_first_words():
+    text = corpus.generate(5, 60, words_per_domain=3)
+    real, scrambled = [], []
+    for rank, i in enumerate(planted.words_of("http")[:30]):
+        cons = planted.PLANTED[i].consequence.encode()
+        ends = text.label_byte[text.label_feature == i]
+        kept = [bytes(text.text[e + 1 : e + 1 + len(cons)]) == cons for e in ends]
+        (real if rank < 3 else scrambled).extend(kept)
+    assert len(real) >= 3 and all(real)
+    assert len(scrambled) > 50 and np.mean(scrambled) < 0.05
+
+
+def test_spans_cover_their_text_and_families_cover_their_members():
+    text = corpus.generate(6, 20)
+    quotation = text.label_byte[text.label_feature == planted.INDEX["quotation"]]
+    assert len(quotation) > 1000 and (text.domain[quotation] == 1).all()
+    assert text.text[quotation].tobytes().count(b'"') == 0  # inside the quotes only
+    members = np.isin(text.label_feature, planted.members_of("currency"))
+    family = text.label_feature == planted.INDEX["currency"]
+    assert np.array_equal(np.sort(text.label_byte[members]), np.sort(text.label_byte[family]))
+
+
+def test_present_at_is_the_position_after_each_label():
+    text = corpus.generate(7, 10)
+    present = present_at(text)
+    doi = planted.INDEX["doi"]
+    assert present[doi].tolist() == sorted(text.label_byte[text.label_feature == doi] + 1)
+    assert all(bytes(text.text[t - 4 : t]) == b"doi:" for t in present[doi])
+
+
+def test_the_transformer_uses_transformer_lens_names_and_shapes():
+    cfg = TransformerConfig(n_ctx=8, d_model=16, n_heads=2, d_mlp=32)
+    model = OneLayerTransformer(cfg)
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    assert shapes["embed.W_E"] == (256, 16) and shapes["pos_embed.W_pos"] == (8, 16)
+    assert shapes["blocks.0.attn.W_Q"] == (2, 16, 8) and shapes["blocks.0.attn.W_O"] == (2, 8, 16)
+    assert shapes["blocks.0.mlp.W_in"] == (16, 32) and shapes["blocks.0.mlp.W_out"] == (32, 16)
+    assert shapes["unembed.W_U"] == (16, 256)
+    tokens = torch.randint(0, 256, (3, 8))
+    logits, cache = model.run_with_cache(tokens)
+    assert logits.shape == (3, 8, 256)
+    assert cache["blocks.0.mlp.hook_post"].shape == (3, 8, 32)
+    assert cache["blocks.0.attn.hook_pattern"].shape == (3, 2, 8, 8)
+    assert (cache["blocks.0.mlp.hook_post"] >= 0).all()
+    pattern = cache["blocks.0.attn.hook_pattern"]
+    assert torch.allclose(pattern.sum(-1), torch.ones(3, 2, 8))
+    assert (pattern.triu(1) == 0).all()  # causal: no position reads ahead
+    post = cache["blocks.0.mlp.hook_post"]
+    direct = (cache["blocks.0.hook_resid_mid"] + post @ model.blocks[0].mlp.W_out) + model.blocks[
+        0
+    ].mlp.b_out
+    assert torch.allclose(direct @ model.unembed.W_U + model.unembed.b_U, logits, atol=1e-5)
+
+
+def test_run_with_hooks_replaces_an_activation_and_the_hooks_come_off():
+    model = OneLayerTransformer(TransformerConfig(n_ctx=8, d_model=16, n_heads=2, d_mlp=32))
+    tokens = torch.randint(0, 256, (2, 8))
+    clean = model(tokens)
+
+    def zero(x, hook):
+        return torch.zeros_like(x)
+
+    ablated = model.run_with_hooks(tokens, [("blocks.0.mlp.hook_post", zero)])
+    assert not torch.allclose(ablated, clean)
+    assert torch.allclose(model(tokens), clean)  # detached after the call
+    with pytest.raises(KeyError, match="no hook point"):
+        model.run_with_hooks(tokens, [("blocks.0.mlp.hook_nope", zero)])
+
+
+def test_read_text_predicts_every_byte_after_reading_the_byte_before_and_enough_context():
+    """Row t of read_text belongs to the prediction of byte t: the output that has just read
+    byte t - 1, in a window that has read at least n_ctx / 2 bytes (all of them near the
+    start). A position embedding that writes its index into coordinate 0 shows which."""
+    torch.manual_seed(0)
+    model = OneLayerTransformer(TransformerConfig(n_ctx=16, d_model=16, n_heads=2, d_mlp=32))
+    with torch.no_grad():
+        model.pos_embed.W_pos.zero_()
+        model.pos_embed.W_pos[:, 0] = torch.arange(16.0)
+    text = corpus.generate(0, 2).text[:301]
+    names = ["hook_embed", "hook_pos_embed"]
+    reading = tiny_lm.read_text(model, text, keep=names, batch=5)
+    read_last = reading.cache["hook_embed"][1:]  # (300, d_model): the byte each output read
+    assert torch.equal(read_last, model.embed.W_E[torch.from_numpy(text[:-1].astype(np.int64))])
+    bytes_read = reading.cache["hook_pos_embed"][1:, 0] + 1  # (300,)
+    t = torch.arange(1, 301)
+    assert (bytes_read <= t).all()  # it never reads past byte t - 1
+    assert (bytes_read >= torch.minimum(t.float(), torch.tensor(8.0))).all()
+    tokens = torch.from_numpy(text.astype(np.int64))
+    logits = model(tokens[None, :16])[0]  # the first window: bytes 1..16
+    bits = torch.nn.functional.cross_entropy(logits[:-1], tokens[1:16], reduction="none")
+    assert torch.allclose(bits / np.log(2), reading.bits[1:16], atol=1e-5)
+    assert torch.isnan(reading.bits[0]) and not torch.isnan(reading.bits[1:]).any()
 
 
 def test_the_committed_model_is_small_and_scores_what_its_training_recorded():
     assert tiny_lm.ARTIFACT.stat().st_size < 2_000_000
     model, meta = tiny_lm.load_lm_and_meta()
-    held_out, positions = tiny_lm.evaluation_sample(2000, seed=model.cfg.seed)
-    recomputed = float(tiny_lm.loss_bits(model, held_out, positions).mean())
+    assert isinstance(model, OneLayerTransformer) and model.cfg.d_mlp == 256
+    windows = tiny_lm.sample_windows(
+        tiny_lm.evaluation_text().text, 256, model.cfg.n_ctx + 1, np.random.default_rng(1)
+    )
+    recomputed = tiny_lm.held_out_loss(model, windows)
     assert recomputed == pytest.approx(meta["eval_loss"][-1], abs=2e-3)
-    assert recomputed < 0.6  # bits per byte
-    frequency = np.bincount(held_out.text, minlength=256) / len(held_out.text)  # (256,)
-    frequency = frequency[frequency > 0]
-    unigram = float(-(frequency * np.log2(frequency)).sum())
-    assert 5.6 < unigram < 5.8  # chapter 02: "knowing only how often each byte occurs: 5.7"
+    assert recomputed < 1.2  # bits per byte
 
 
 def test_a_short_retraining_reaches_the_committed_runs_loss_at_the_same_step():
     """The training code still gets where the committed model's own run got."""
     _, meta = tiny_lm.load_lm_and_meta()
-    step = 1000
+    step = 250
     recorded = meta["eval_loss"][meta["steps"].index(step)]
-    run = tiny_lm.train_lm(tiny_lm.TinyLMConfig(**meta["config"]), n_steps=step)
+    cfg = tiny_lm.config_from_dict(meta["config"])
+    run = tiny_lm.train_lm(cfg, n_steps=step)
     assert run.steps[-1] == step
-    assert run.eval_loss[-1] == pytest.approx(recorded, rel=0.03)
+    assert run.eval_loss[-1] == pytest.approx(recorded, rel=0.02)
     assert run.eval_loss[-1] < 0.5 * run.eval_loss[0]
 
 

@@ -264,6 +264,16 @@ def cmd_artifacts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recorded_loss(path: Path) -> float | None:
+    """The final held-out loss a saved model recorded, or None (no file, another format)."""
+    from polysemantic.language_model import tiny_lm
+
+    try:
+        return tiny_lm.load_lm_and_meta(path)[1]["eval_loss"][-1]
+    except (OSError, KeyError, TypeError, ValueError, RuntimeError):
+        return None
+
+
 def cmd_train_lm(args: argparse.Namespace) -> int:
     """Train the tiny language model of chapters 02 and 08 and save its weights."""
     from polysemantic.language_model import tiny_lm
@@ -276,18 +286,24 @@ def cmd_train_lm(args: argparse.Namespace) -> int:
         )
     if not out.parent.is_dir():
         return _fail("train-lm", f"{out.parent}: no such folder")
-    before = tiny_lm.load_lm_and_meta(out)[1]["eval_loss"][-1] if out.exists() else None
-    print("training the tiny language model (about 2 minutes on a 2-core CPU) ...", flush=True)
-    run = tiny_lm.train_lm()
-    tiny_lm.save_lm(run, out)
+    before = _recorded_loss(out)
+    cfg = tiny_lm.TinyLMConfig(seed=args.seed, scramble=args.scramble)
+    print(
+        "training the language model (a few minutes on a 2-core CPU; the time is measured "
+        "by benchmarks/train_lm_budget.py) ...",
+        flush=True,
+    )
+    run = tiny_lm.train_lm(cfg)
+    tiny_lm.save_lm(run, cfg, out)
     print(f"wrote {out} ({out.stat().st_size:,} bytes)")
     print(
         f"held-out loss: {run.eval_loss[-1]:.3f} bits per byte"
         + ("" if before is None else f" (the model it replaced: {before:.3f})")
     )
-    held_out, _ = tiny_lm.evaluation_sample()
-    for domain, bits in tiny_lm.loss_per_domain(run.model, held_out).items():
-        print(f"  {domain:<10} {bits:.3f} bits per byte")
+    held_out = tiny_lm.evaluation_text()
+    bits = tiny_lm.read_text(run.model, held_out.text).bits
+    for domain, value in tiny_lm.loss_per_domain(bits, held_out).items():
+        print(f"  {domain:<10} {value:.3f} bits per byte")
     return 0
 
 
@@ -497,6 +513,12 @@ def main(argv: list[str] | None = None) -> int:
         help="where to write the weights (default: the committed artifact)",
     )
     train_lm.add_argument("--force", action="store_true", help="replace an existing file")
+    train_lm.add_argument("--seed", type=int, default=0, help="initialisation and batches")
+    train_lm.add_argument(
+        "--scramble",
+        action="store_true",
+        help="train the control: planted words followed by other words' continuations",
+    )
     train_lm.set_defaults(run=cmd_train_lm)
 
     handouts = commands.add_parser("handouts", help="printable PDFs into _build/handouts")

@@ -1,44 +1,31 @@
 """Chapter 02: polysemantic neurons in a real (tiny) language model.
 
-Measurements of the units of a layer (the tiny LM's MLP neurons here, SAE
-features in chapter 08) against the domains of the text that drives them:
+Measurements of the units of a layer (the language model's MLP neurons here, SAE
+latents in chapter 08), held against what the text holds:
 
-- domain purity: the share of a unit's mean activation that goes to its top
-  domain, chapter 01's monosemanticity score on a (unit × domain) response
-  matrix; 1/n_domains for a unit that responds to every domain alike, 1 for one
-  that responds to a single domain;
-- domain spread of a unit's top-k contexts: a neuron "fires strongly in several
-  unrelated domains" (Bricken et al. 2023, "Towards Monosemanticity", on
-  academic citations, English dialogue, HTTP requests and Korean text) when its
-  strongest activations come from several domains at once.
+- domain purity: the share of a unit's mean activation that goes to its top domain,
+  chapter 01's monosemanticity score on a (unit × domain) response matrix. It says
+  where a unit fires, not how many things it means;
+- detection of the planted features: every unit read as a detector of every planted
+  feature, "present when the unit is at least τ", with precision, recall and F1 at the
+  best τ. A shuffled-label control says which F1 chance alone reaches, and a unit
+  *answers to* a feature when it beats that. A unit that answers to two or more
+  unrelated features is polysemantic (Bricken et al. 2023, "Towards Monosemanticity",
+  found such neurons on academic citations, English dialogue, HTTP requests and Korean).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
+from polysemantic.language_model import tiny_lm
 from polysemantic.language_model.corpus import Corpus, generate
-from polysemantic.language_model.tiny_lm import (
-    TRAIN_SEED,
-    TinyLM,
-    contexts_at,
-    sample_positions,
-)
+from polysemantic.language_model.planted import PLANTED
+from polysemantic.language_model.transformer import OneLayerTransformer
 from polysemantic.monosemanticity import monosemanticity_score
-from polysemantic.viewer import ActivationAt
-
-
-def mlp_activations(
-    contexts: torch.Tensor, E: torch.Tensor, W_in: torch.Tensor, b_in: torch.Tensor
-) -> torch.Tensor:
-    """The tiny LM's neurons: ReLU(W_in · concat(E[b_1], ..., E[b_k]) + b_in).
-
-    contexts: (N, k) byte values, E: (256, d_embed), W_in: (n_neurons, k·d_embed),
-    b_in: (n_neurons,) -> (N, n_neurons).
-    """
-    e = E[contexts.long()].flatten(1)  # (N, k·d_embed): the k embeddings side by side
-    return torch.relu(e @ W_in.T + b_in)  # (N, n_neurons)
 
 
 def top_k_contexts(activations: torch.Tensor, k: int) -> torch.Tensor:
@@ -98,74 +85,220 @@ def every_position(corpus: Corpus) -> np.ndarray:
     return inside[inside > 0]
 
 
-def planted_labels(corpus: Corpus, positions: np.ndarray) -> torch.Tensor:
-    """Which planted features are present at each position: (N,) -> (N, n_planted) bool.
+def present_at(corpus: Corpus) -> list[np.ndarray]:
+    """For every planted feature, the sorted positions t at which it is present: byte t − 1,
+    the one the model has just read, carries its label. -> n_features arrays of positions."""
+    t = corpus.label_byte + 1
+    inside = t < len(corpus.text)
+    order = np.lexsort((t[inside], corpus.label_feature[inside]))
+    feature, t = corpus.label_feature[inside][order], t[inside][order]
+    bounds = np.searchsorted(feature, np.arange(len(PLANTED) + 1))
+    return [np.unique(t[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
-    Feature i is present at position t when byte t − 1, the byte the model has just
-    read, ends its marker (the "@" of an address, the ":" of "doi:"). The viewer uses
-    the same convention: it marks byte q with the activation at position q + 1.
+
+@dataclass(frozen=True)
+class Detection:
+    """How well units, each cut at its best threshold, detect known features:
+    every field is (n_units, n_features)."""
+
+    f1: torch.Tensor  # 2·precision·recall / (precision + recall), the best over thresholds
+    precision: torch.Tensor  # at that threshold: share of the unit's firings on the feature
+    recall: torch.Tensor  # at that threshold: share of the feature's positions it fires on
+    threshold: torch.Tensor  # τ: the unit "fires" when its activation is at least this
+    fired: torch.Tensor  # positions where the unit is at least τ (of all N)
+    hits: torch.Tensor  # of those, positions where the feature is present
+
+
+def best_threshold_detection(
+    activations: torch.Tensor, *positive_sets: list[np.ndarray], chunk: int = 64
+) -> Detection | tuple[Detection, ...]:
+    """Read every unit as a detector of every feature: "present when the unit is at least τ",
+    with τ chosen per (unit, feature) to maximise F1; `best_threshold_f1` for every pair.
+
+    activations: (N, n_units); each positive set: per feature, the rows where it is present
+    (several sets, such as the labels and a control, share the sorting). Returns one
+    Detection per set. Unlike a ranking measure (the AUROC), precision punishes a unit that
+    also fires for something else: a unit shared by four rare features detects each with
+    precision about 1/4. The best τ is one of the unit's values on the feature's rows, so
+    only those are tried, all features at once; units go `chunk` at a time to bound memory.
     """
-    return torch.from_numpy(np.ascontiguousarray(corpus.planted[:, positions - 1].T))
+    n, n_units = activations.shape
+    results = []
+    by_unit = activations.T.contiguous().numpy()  # (n_units, N)
+    everywhere = [
+        torch.from_numpy(np.sort(by_unit[lo : lo + chunk], axis=1))
+        for lo in range(0, n_units, chunk)
+    ]  # each (c, N), sorted: how many positions are at least τ is a search
+    for positives in positive_sets:
+        sizes = torch.tensor([len(rows) for rows in positives])  # (F,)
+        segment = torch.repeat_interleave(torch.arange(len(positives)), sizes)  # (ΣP,)
+        rows = np.concatenate([np.asarray(r, dtype=np.int64) for r in positives])  # (ΣP,)
+        fields = [torch.zeros(n_units, len(positives)) for _ in range(6)]
+        for k, lo in enumerate(range(0, n_units, chunk)):
+            values = torch.from_numpy(by_unit[lo : lo + chunk][:, rows])  # (c, ΣP)
+            # sort within each feature's segment: ascending by (feature, value)
+            key = segment.double() * (1 + 2 * float(values.abs().max())) + values.double()
+            key, order = key.sort(dim=1)
+            values = values.gather(1, order)  # (c, ΣP)
+            fired = n - torch.searchsorted(everywhere[k], values.contiguous(), side="left")
+            ends = torch.cumsum(sizes, 0)[segment]  # (ΣP,) where each segment stops
+            hits = ends - torch.searchsorted(key, key, side="left")  # its positives ≥ τ
+            f1 = 2 * hits / (fired + sizes[segment]).clamp_min(1)  # = 2PR / (P + R)
+            best = torch.zeros(values.shape[0], len(positives)).scatter_reduce(
+                1, segment.expand_as(f1), f1.float(), "amax", include_self=True
+            )  # (c, F)
+            index = torch.arange(len(rows)).expand_as(f1)
+            first = torch.full_like(best, len(rows), dtype=torch.int64).scatter_reduce(
+                1,
+                segment.expand_as(f1),
+                torch.where(f1 >= best.gather(1, segment.expand_as(f1)), index, len(rows)),
+                "amin",
+            )  # (c, F): where each feature's best τ sits
+            at = first.clamp_max(len(rows) - 1)
+            got_fired, got_hits = fired.gather(1, at).float(), hits.gather(1, at).float()
+            empty = sizes[None, :] == 0
+            for out, value in zip(fields, (
+                best, got_hits / got_fired.clamp_min(1), got_hits / sizes.clamp_min(1),
+                values.gather(1, at), got_fired, got_hits,
+            ), strict=True):  # fmt: skip
+                out[lo : lo + chunk] = torch.where(empty, 0.0, value)
+        results.append(Detection(*fields))
+    return results[0] if len(results) == 1 else tuple(results)
 
 
-def top_share(activations: torch.Tensor, labels: torch.Tensor, top: float = 0.05) -> torch.Tensor:
-    """On what share of each planted feature's positions is each unit in its own top `top`?
+def shifted_positives(positives: list[np.ndarray], n: int, seed: int = 0) -> list[np.ndarray]:
+    """The control: every feature's rows moved by one random offset (mod n), so that each
+    keeps its count and its spacing (a span stays a span) but no longer lines up with the
+    text. Any F1 a unit reaches against these labels is chance."""
+    rng = np.random.default_rng(seed)
+    return [np.sort((rows + rng.integers(n // 10, n - n // 10)) % n) for rows in positives]
 
-    A unit's top 5% are the positions where it is above its 95th percentile over all
-    N positions. A unit blind to a feature scores about `top`; one that fires hard
-    every time the feature is present scores 1.
-    activations: (N, n_units), labels: (N, n_features) bool -> (n_units, n_features).
+
+def chance_f1(control: Detection) -> torch.Tensor:
+    """Per feature, the best F1 any unit reaches against its shifted labels: (n_features,)."""
+    return control.f1.max(0).values
+
+
+def answers_to(
+    detection: Detection,
+    chance: torch.Tensor,
+    at_least: int = 5,
+    counts: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """(n_units, n_features) bool: the unit detects the feature better than chance does.
+
+    counts: (n_features,) occurrences; features seen fewer than `at_least` times are
+    left out (too few to judge).
     """
-    by_unit = activations.T.contiguous()  # (n_units, N)
-    k = int(np.ceil((1 - top) * by_unit.shape[1]))
-    percentile = by_unit.kthvalue(k, dim=1).values  # (n_units,)
-    in_top = (by_unit > percentile[:, None]).to(activations.dtype)  # (n_units, N)
-    return (in_top @ labels.to(activations.dtype)) / labels.sum(0).clamp_min(1)
+    beats = detection.f1 > chance[None, :]
+    if counts is not None:
+        beats &= (counts >= at_least)[None, :]
+    return beats
 
 
-ANSWERS = 0.5  # a unit answers to a feature when top_share is at least this
+def related_features() -> torch.Tensor:
+    """(n_features, n_features) bool: a feature and its family, two members of one family,
+    and a context word's two domains are related; every feature is related to itself."""
+    n = len(PLANTED)
+    family = {f.name: i for i, f in enumerate(PLANTED) if f.kind == "family"}
+    group = np.arange(n)  # features in one group are related
+    for i, f in enumerate(PLANTED):
+        if f.family:
+            group[i] = family[f.family]
+    words = {}
+    for i, f in enumerate(PLANTED):
+        if f.kind == "context":
+            group[i] = words.setdefault(f.trigger, i)
+    group = torch.from_numpy(group)
+    return group[:, None] == group[None, :]
 
 
-def most_answering_unit(share: torch.Tensor) -> torch.Tensor:
-    """The unit that answers to the most planted features (top_share ≥ ANSWERS); among
-    ties, the one with the highest top_share summed over them.
+def unrelated_answers(answered: torch.Tensor, related: torch.Tensor) -> torch.Tensor:
+    """How many pairwise unrelated features each unit answers to.
 
-    share: (n_units, n_features), from top_share -> a 0-d integer.
+    answered: (n_units, n_features) bool; related: (n_features, n_features) bool, symmetric,
+    True on the diagonal -> (n_units,) int64. Greedy, in feature order: a feature counts
+    unless it is related to one already counted, so a family and its members count once.
     """
-    answered = share >= ANSWERS
-    count = answered.sum(1)  # (n_units,)
-    total = (share * answered).sum(1)
-    return torch.where(count == count.max(), total, -1.0).argmax()
+    counts = torch.zeros(answered.shape[0], dtype=torch.int64)
+    for unit, row in enumerate(answered):
+        chosen: list[int] = []
+        for j in torch.nonzero(row)[:, 0].tolist():
+            if not any(bool(related[j, c]) for c in chosen):
+                chosen.append(j)
+        counts[unit] = len(chosen)
+    return counts
 
 
-def training_activations(model: TinyLM, n_positions: int = 100_000, seed: int = 0) -> torch.Tensor:
-    """The neurons at random positions of the model's own training text: (n_positions, n_neurons).
+def best_threshold_f1(activation: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+    """One unit as a detector of one feature, at its best threshold: the F1, precision,
+    recall and threshold τ that maximise F1 over the rule "present when activation ≥ τ".
 
-    What chapter 08's sparse autoencoder learns from (the text it is judged on is held out).
+    activation: (N,), present: (N,) bool -> (4,) [f1, precision, recall, τ]; zeros when
+    the feature never occurs. `best_threshold_detection` does every pair at once.
     """
-    corpus = generate(TRAIN_SEED, 300)
-    return neuron_table(
-        model, corpus, sample_positions(corpus, n_positions, np.random.default_rng(seed))
+    if not present.any():
+        return torch.zeros(4)
+    candidates = activation[present].unique()  # the best τ is a value on the feature
+    fired = (activation[None, :] >= candidates[:, None]).sum(1).float()  # (C,)
+    hits = (activation[present][None, :] >= candidates[:, None]).sum(1).float()  # (C,)
+    precision, recall = hits / fired, hits / present.sum()
+    f1 = 2 * precision * recall / (precision + recall).clamp_min(1e-12)
+    best = int(f1.argmax())
+    return torch.stack([f1[best], precision[best], recall[best], candidates[best]])
+
+
+def consequence_bytes(corpus: Corpus, kinds: tuple[str, ...] = ("word", "context")) -> np.ndarray:
+    """The positions of the bytes that a planted word makes predictable: for every
+    occurrence of a feature of these kinds, the bytes of its consequence. -> (M,) sorted."""
+    kind = np.array([f.kind for f in PLANTED])
+    length = np.array([len(f.consequence.encode()) for f in PLANTED])
+    chosen = np.isin(kind[corpus.label_feature], kinds)
+    first = corpus.label_byte[chosen] + 1  # (occurrences,)
+    span = length[corpus.label_feature[chosen]]
+    out = np.concatenate([first + k for k in range(span.max())] if len(span) else [[]])
+    out = out[np.concatenate([k < span for k in range(span.max())] if len(span) else [[]])]
+    return np.unique(out[out < len(corpus.text)]).astype(np.int64)
+
+
+@dataclass
+class HeldOutReading:
+    """The model's neurons on every position of the held-out text, with what is there."""
+
+    text: Corpus
+    positions: np.ndarray  # (N,) every byte inside a document (the first n_ctx/2 aside)
+    neurons: torch.Tensor  # (N, d_mlp) the MLP neurons when predicting that byte
+    bits: torch.Tensor  # (N,) the loss on that byte
+    domains: torch.Tensor  # (N,) its domain
+    positives: list[np.ndarray]  # per planted feature, the rows (into positions) where present
+
+    @property
+    def counts(self) -> torch.Tensor:
+        """(n_features,) how often each planted feature occurs here."""
+        return torch.tensor([len(rows) for rows in self.positives])
+
+
+def read_held_out(model: OneLayerTransformer, text: Corpus | None = None) -> HeldOutReading:
+    """Run the model over the held-out text once and record what chapters 02 and 08 read."""
+    text = tiny_lm.evaluation_text() if text is None else text
+    reading = tiny_lm.read_text(model, text.text, keep=[tiny_lm.NEURONS])
+    positions = every_position(text)
+    positions = positions[positions >= model.cfg.n_ctx // 2]
+    row = np.full(len(text.text), -1)
+    row[positions] = np.arange(len(positions))
+    positives = [row[t][row[t] >= 0] for t in present_at(text)]
+    return HeldOutReading(
+        text,
+        positions,
+        reading.cache[tiny_lm.NEURONS][positions],
+        reading.bits[positions],
+        torch.from_numpy(text.domain[positions]),
+        positives,
     )
 
 
-def neuron_table(model: TinyLM, corpus: Corpus, positions: np.ndarray) -> torch.Tensor:
-    """Activations of every neuron at every position: (N,) -> (N, n_neurons)."""
-    with torch.no_grad():
-        return model.neurons(contexts_at(corpus.text, positions, model.cfg.context))
-
-
-def unit_activation_at(model: TinyLM, corpus: Corpus, unit: int, sae=None) -> ActivationAt:
-    """For the viewer: byte positions (N,) -> the activation of one unit there, (N,).
-
-    The unit is a neuron of the model or, with `sae` (chapter 08), one of its features.
-    """
-
-    def activation_at(positions: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            values = neuron_table(model, corpus, positions)  # (N, n_neurons)
-            if sae is not None:
-                return sae.features(values, [unit])[:, 0].numpy()  # that latent only
-        return values[:, unit].numpy()
-
-    return activation_at
+def training_activations(model: OneLayerTransformer, n_positions: int = 200_000) -> torch.Tensor:
+    """The neurons on the first n_positions bytes of text like the model's training text:
+    (n_positions, d_mlp). What chapter 08's sparse autoencoder learns from."""
+    text = generate(tiny_lm.TRAIN_SEED, 150).text[:n_positions]
+    return tiny_lm.read_text(model, text, keep=[tiny_lm.NEURONS]).cache[tiny_lm.NEURONS]

@@ -9,17 +9,15 @@ seed gives the same bytes on every machine and Python version (which is why the
 Python domain is generated too, rather than read from the standard library on
 disk, whose files change between Python versions).
 
-The generator also plants a few features whose every occurrence it knows
-(PLANTED): a marker, a short fixed string such as the "@" of an e-mail address or
-the "doi:" before a DOI, written in one domain only or in several. A feature is
-present at the position where its marker has just been read, the point where the
-model must use it to predict what follows (a host name, "10."). These are the
-ground truth that chapters 02 and 08 hold neurons and SAE features against.
+The generator also plants features whose every occurrence it knows (planted.py):
+over a thousand, far more than the model has neurons, each rare and each with a
+consequence for the next bytes. These are the ground truth that chapters 02 and 08
+hold neurons and SAE latents against.
 
     corpus = generate(seed=0, docs_per_domain=200)
-    corpus.text     # (n_bytes,) uint8: UTF-8 documents joined by blank lines
-    corpus.domain   # (n_bytes,) int64: index into DOMAINS of each byte's document
-    corpus.planted  # (n_planted, n_bytes) bool: True on the last byte of each marker
+    corpus.text          # (n_bytes,) uint8: UTF-8 documents joined by blank lines
+    corpus.domain        # (n_bytes,) int64: index into DOMAINS of each byte's document
+    corpus.label_feature, corpus.label_byte   # (n_labels,) each: feature id, byte it labels
 """
 
 from __future__ import annotations
@@ -30,28 +28,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DOMAINS = ("citations", "dialogue", "http", "korean", "python")
-SEPARATOR = b"\n\n"
-
-
-@dataclass(frozen=True)
-class PlantedFeature:
-    name: str
-    marker: str  # the feature is present just after this has been read
-    domains: tuple[str, ...]  # where the generator writes it
-    example: str  # the marker in its usual surroundings
-
-
-PLANTED = (
-    PlantedFeature("doi", "doi:", ("citations",), "pp. 81-94. doi:10.4821/nco.2019"),
-    PlantedFeature("song", "♪", ("dialogue",), '"♪ la la la ♪" sang Mara.'),
-    PlantedFeature("bearer", "Bearer", ("http",), "Authorization: Bearer 7fq2x9kd0a"),
-    PlantedFeature("laughter", "ㅋ", ("korean",), "정말 좋아요. ㅋㅋㅋ"),
-    PlantedFeature("todo", "TODO", ("python",), "    # TODO: check the rows first"),
-    PlantedFeature("email", "@", DOMAINS, "Write to me at kim@lab.example"),
-    PlantedFeature("price", "€", ("dialogue", "http", "korean", "python"), "It was €12.50"),
+from polysemantic.language_model.planted import (
+    DOMAINS,
+    INDEX,
+    PLANTED,
+    WORDS_PER_DOMAIN,
+    context_words_of,
+    members_of,
+    words_of,
 )
-"""The planted features, in the order of Corpus.planted's rows."""
+
+SEPARATOR = b"\n\n"
 
 
 @dataclass(frozen=True)
@@ -60,7 +47,8 @@ class Corpus:
     domain: np.ndarray  # (n_bytes,) int64, -1 on the separators between documents
     starts: np.ndarray  # (n_docs,) int64 offset of each document in text
     lengths: np.ndarray  # (n_docs,) int64 length of each document in bytes
-    planted: np.ndarray | None = None  # (len(PLANTED), n_bytes) bool, True on a marker's last byte
+    label_feature: np.ndarray  # (n_labels,) int64: a planted feature's id (index into PLANTED)
+    label_byte: np.ndarray  # (n_labels,) int64: a byte it labels (a trigger's last, a span's any)
 
     @property
     def doc_domains(self) -> np.ndarray:
@@ -72,56 +60,114 @@ class Corpus:
         return bytes(self.text[start : start + int(self.lengths[index])]).decode("utf-8")
 
 
-def generate(seed: int = 0, docs_per_domain: int = 200) -> Corpus:
-    """docs_per_domain documents of every domain, shuffled, each about 300-700 bytes."""
-    rng = random.Random(seed)
+class _Writer(random.Random):
+    """The writers' random source, which also knows whether consequences are scrambled."""
+
+    scramble = False
+    words_per_domain = WORDS_PER_DOMAIN
+
+
+def generate(
+    seed: int = 0,
+    docs_per_domain: int = 200,
+    scramble: bool = False,
+    words_per_domain: int = WORDS_PER_DOMAIN,
+) -> Corpus:
+    """docs_per_domain documents of every domain, shuffled, each about 300-700 bytes.
+
+    scramble=True writes the same kinds of text, but each made-up or context word is
+    followed by the continuation of another word of its domain, drawn afresh every time:
+    the control corpus whose planted words predict nothing. words_per_domain < 200 does
+    that to all but the first words_per_domain made-up words of each domain: the text
+    keeps its look, and fewer of its words are features (the sweep of chapter 02).
+    """
+    rng = _Writer(seed)
+    rng.scramble, rng.words_per_domain = scramble, words_per_domain
     docs = [
         (d, _WRITERS[name](rng)) for d, name in enumerate(DOMAINS) for _ in range(docs_per_domain)
     ]
     rng.shuffle(docs)
-    pieces, domains, starts, lengths, spans, offset = [], [], [], [], [], 0
+    pieces, domains, starts, lengths, features, at, offset = [], [], [], [], [], [], 0
     for d, doc in docs:
-        data, planted = _unmark(doc)
+        data, spans = _unmark(doc)
         starts.append(offset)
         lengths.append(len(data))
-        spans += [(feature, offset + lo, offset + hi) for feature, lo, hi in planted]
+        for feature, lo, hi in spans:
+            labelled = np.arange(lo, hi) if PLANTED[feature].kind == "span" else np.array([hi - 1])
+            family = PLANTED[feature].family
+            for f in (feature, INDEX[family]) if family else (feature,):
+                features.append(np.full(len(labelled), f))
+                at.append(offset + labelled)
         pieces += [data, SEPARATOR]
         domains += [np.full(len(data), d), np.full(len(SEPARATOR), -1)]
         offset += len(data) + len(SEPARATOR)
     text = np.frombuffer(b"".join(pieces), dtype=np.uint8).copy()
-    labels = np.zeros((len(PLANTED), len(text)), dtype=bool)
-    for feature, _, end in spans:
-        labels[feature, end - 1] = True
     return Corpus(
         text,
         np.concatenate(domains).astype(np.int64),
         np.array(starts, dtype=np.int64),
         np.array(lengths, dtype=np.int64),
-        labels,
+        np.concatenate(features).astype(np.int64),
+        np.concatenate(at).astype(np.int64),
     )
 
 
 # --------------------------------------------------------------------------- planting
 
-_MARK = re.compile("\x02(.)(.*?)\x03", re.DOTALL)
+_OPEN_POINT, _OPEN_SPAN, _CLOSE = "\x02", "\x01", "\x03"
+_TOKEN = re.compile("([\x01\x02][0-9]{4}|\x03)")
+
+
+def _mark(feature: int, text: str) -> str:
+    """text marked as an occurrence of a planted feature, for generate() to label and unmark."""
+    opener = _OPEN_SPAN if PLANTED[feature].kind == "span" else _OPEN_POINT
+    return f"{opener}{feature:04d}{text}{_CLOSE}"
 
 
 def _plant(name: str) -> str:
-    """A planted feature's marker, marked for generate() to label and unmark."""
-    index = [p.name for p in PLANTED].index(name)
-    return f"\x02{chr(ord('0') + index)}{PLANTED[index].marker}\x03"
+    """A marker feature's trigger, marked."""
+    return _mark(INDEX[name], PLANTED[INDEX[name]].trigger)
+
+
+def _span(name: str, text: str) -> str:
+    return _mark(INDEX[name], text)
+
+
+def _codeword(rng: random.Random, domain: str) -> str:
+    """One of the domain's made-up words, marked, with the bytes that always follow it."""
+    rank = rng.randrange(len(words := words_of(domain)))
+    feature = PLANTED[words[rank]]
+    real = rank < getattr(rng, "words_per_domain", WORDS_PER_DOMAIN)
+    return _mark(words[rank], feature.trigger) + _consequence(rng, feature, words, real)
+
+
+def _context_word(rng: random.Random, domain: str) -> str:
+    """A context word, marked as the feature it is in this domain, with its continuation."""
+    feature = PLANTED[i := rng.choice(context_words_of(domain))]
+    return _mark(i, feature.trigger) + _consequence(rng, feature, context_words_of(domain))
+
+
+def _consequence(rng: random.Random, feature, same_kind, real: bool = True) -> str:
+    """The feature's own continuation, or (scrambled) that of a random one of its kind."""
+    if getattr(rng, "scramble", False) or not real:
+        return PLANTED[rng.choice(same_kind)].consequence
+    return feature.consequence
 
 
 def _unmark(doc: str) -> tuple[bytes, list[tuple[int, int, int]]]:
-    """A document with marked spans -> its UTF-8 bytes and (feature, start, end) byte spans."""
-    pieces, spans, at, last = [], [], 0, 0
-    for match in _MARK.finditer(doc):
-        before, span = doc[last : match.start()].encode("utf-8"), match[2].encode("utf-8")
-        start = at + len(before)
-        spans.append((ord(match[1]) - ord("0"), start, start + len(span)))
-        pieces += [before, span]
-        at, last = start + len(span), match.end()
-    pieces.append(doc[last:].encode("utf-8"))
+    """A document with (nested) marks -> its UTF-8 bytes and (feature, start, end) byte spans."""
+    pieces, spans, open_marks, at = [], [], [], 0
+    for token in _TOKEN.split(doc):
+        if token == _CLOSE:
+            feature, start = open_marks.pop()
+            spans.append((feature, start, at))
+        elif _TOKEN.fullmatch(token):
+            open_marks.append((int(token[1:]), at))
+        else:
+            data = token.encode("utf-8")
+            pieces.append(data)
+            at += len(data)
+    assert not open_marks, "unclosed mark"
     return b"".join(pieces), spans
 
 
@@ -133,8 +179,20 @@ def _email(rng: random.Random) -> str:
     return rng.choice(_MAIL_NAMES) + _plant("email") + rng.choice(_MAIL_HOSTS)
 
 
-def _price(rng: random.Random) -> str:
-    return _plant("price") + f"{rng.randint(1, 99)}.{rng.choice(('00', '50', '99', '25'))}"
+_PRICE_FORMATS = {
+    "euro": lambda r: f"{r.randint(1, 99)},{r.choice(('00', '50', '99', '25'))}",
+    "dollar": lambda r: f"{r.randint(1, 99)}.{r.choice(('00', '50', '99', '25'))}",
+    "pound": lambda r: f"{r.randint(1, 99)}.{r.randint(1, 9)}",
+    "yen": lambda r: f"{r.randint(1, 99)}00",
+    "won": lambda r: f"{r.randint(1, 99)},000",
+}
+
+
+def _price(rng: random.Random, domain: str) -> str:
+    """A price in one of the currencies written in this domain, in that currency's format."""
+    member = rng.choice([i for i in members_of("currency") if domain in PLANTED[i].domains])
+    name = PLANTED[member].name
+    return _plant(name) + _PRICE_FORMATS[name](rng)
 
 
 def _until(rng: random.Random, write_one, min_bytes: int, joiner: str) -> str:
@@ -255,10 +313,16 @@ def _apa(rng: random.Random) -> str:
     names = authors[0] if len(authors) == 1 else ", ".join(authors[:-1]) + ", & " + authors[-1]
     first, year = rng.randint(1, 900), rng.randint(1987, 2024)
     return (
-        f"{names} ({year}). {_title(rng)}. {rng.choice(_JOURNALS)}, "
+        f"{names} ({year}). {_span('title', _title(rng))}. {rng.choice(_JOURNALS)}, "
         f"{rng.randint(1, 60)}({rng.randint(1, 12)}), {first}-{first + rng.randint(5, 30)}."
         + _doi(rng, year)
+        + _grant(rng)
     )
+
+
+def _grant(rng: random.Random) -> str:
+    grants = [_codeword(rng, "citations") for _ in range(rng.randint(2, 4))]
+    return f" Supported by grants {', '.join(grants)}." if rng.random() < 0.9 else ""
 
 
 def _numbered(rng: random.Random) -> str:
@@ -268,18 +332,27 @@ def _numbered(rng: random.Random) -> str:
     ]
     first, year = rng.randint(1, 900), rng.randint(1995, 2024)
     return (
-        f'[{rng.randint(1, 80)}] {" and ".join(authors)}, "{_title(rng)}," in Proc. '
-        f"{rng.choice(('ICML', 'NeurIPS', 'ICLR', 'ACL', 'CVPR'))}, {year}, "
-        f"pp. {first}-{first + rng.randint(5, 15)}." + _doi(rng, year)
+        f'[{rng.randint(1, 80)}] {" and ".join(authors)}, "{_span("title", _title(rng))}," '
+        f"in Proc. {rng.choice(('ICML', 'NeurIPS', 'ICLR', 'ACL', 'CVPR'))}, {year}, "
+        f"pp. {first}-{first + rng.randint(5, 15)}." + _doi(rng, year) + _grant(rng)
     )
 
 
 def _doi(rng: random.Random, year: int) -> str:
-    """A DOI after a third of the references: ' doi:10.4821/nco.2019'."""
-    if rng.random() >= 0.35:
+    """An identifier after a third of the references: ' doi:10.4821/nco.2019', an arXiv id,
+    a PMID or an ISBN, each in its own format."""
+    if rng.random() >= 0.4:
         return ""
     journal = rng.choice(("nco", "jml", "pnas", "cog", "tpami", "neur"))
-    return f" {_plant('doi')}10.{rng.randint(1000, 9999)}/{journal}.{year}"
+    kind = rng.choice(("doi", "doi", "arxiv", "pmid", "isbn"))
+    if kind == "doi":
+        return f" {_plant('doi')}10.{rng.randint(1000, 9999)}/{journal}.{year}"
+    if kind == "arxiv":
+        return f" {_plant('arxiv')}2{rng.randint(100, 499)}.{rng.randint(10000, 99999)}"
+    if kind == "pmid":
+        return f" {_plant('pmid')}3{rng.randint(1000000, 9999999)}"
+    group, item = rng.randint(1000, 9999), rng.randint(1000, 9999)
+    return f" {_plant('isbn')}978-{rng.randint(0, 9)}-{group}-{item}"
 
 
 def _in_text(rng: random.Random) -> str:
@@ -293,7 +366,8 @@ def _in_text(rng: random.Random) -> str:
         f"{rng.choice(('improve', 'explain', 'predict', 'limit'))} "
         f"{rng.choice(_TOPIC_NOUN)} in {rng.choice(_TOPIC_FIELD)}"
     )
-    return f"{claim} ({cites})."
+    extra = f" Compare the {_context_word(rng, 'citations')}." if rng.random() < 0.3 else ""
+    return f"{claim} ({cites}).{extra}{_grant(rng)}"
 
 
 def _citations(rng: random.Random) -> str:
@@ -390,12 +464,16 @@ def _line(rng: random.Random) -> str:
     elif kind == 6:
         words = f"{_plant('song')} {rng.choice(_TUNES)} {_plant('song')}"
     elif kind == 7:
-        words = f"It was {_price(rng)}, can you believe it?"
+        words = f"It was {_price(rng, 'dialogue')}, can you believe it?"
     else:
         words = f"Write to me at {_email(rng)}, {rng.choice(_TIMES)}."
-    speaker = rng.choice(_NAMES)
+    if kind != 6 and rng.random() < 0.8:  # the song line ends in a mark, not a full stop
+        words = words[:-1] + f", {rng.choice(('said', 'asked'))} {_codeword(rng, 'dialogue')}."
+    elif rng.random() < 0.15:
+        words = f"The {_context_word(rng, 'dialogue')} was {rng.choice(('wrong', 'fine'))}."
+    speaker = _codeword(rng, "dialogue") if rng.random() < 0.7 else rng.choice(_NAMES)
     if rng.random() < 0.5:
-        return f'"{words}" {rng.choice(_SAID)} {speaker}.'
+        return f'"{_span("quotation", words)}" {rng.choice(_SAID)} {speaker}.'
     return f"{speaker}: {words}"
 
 
@@ -435,8 +513,9 @@ def _request(rng: random.Random) -> str:
         path += f"/{rng.randint(1, 99999)}"
     if method == "GET" and rng.random() < 0.5:
         path += f"?page={rng.randint(1, 50)}&sort={rng.choice(('asc', 'desc'))}"
+    if rng.random() < 0.3:
+        path += f"?{_context_word(rng, 'http')}"
     lines = [
-        f"{method} {path} HTTP/1.1",
         f"Host: {rng.choice(_HOSTS)}",
         f"User-Agent: {rng.choice(_AGENTS)}",
         f"Accept: {rng.choice(_ACCEPT)}",
@@ -444,17 +523,39 @@ def _request(rng: random.Random) -> str:
     if rng.random() < 0.4:
         lines.append(f"Cookie: session={rng.getrandbits(64):016x}")
     if rng.random() < 0.3:
-        token = "".join(rng.choice("abcdefghijkmnpqrstuvwxyz0123456789") for _ in range(10))
-        lines.append(f"Authorization: {_plant('bearer')} {token}")
+        lines.append(f"Authorization: {_authorization(rng)}")
+    for _ in range(rng.randint(3, 7)):
+        lines.insert(rng.randint(1, len(lines)), _codeword(rng, "http"))
     if rng.random() < 0.15:
         lines.append(f"From: {_email(rng)}")
     body = ""
     if method in ("POST", "PUT"):
         key = rng.choice(("name", "id", "count", "status", "price"))
-        value = _price(rng) if key == "price" else f"{rng.choice(_RESOURCES)}-{rng.randint(1, 999)}"
+        value = (
+            _price(rng, "http")
+            if key == "price"
+            else f"{rng.choice(_RESOURCES)}-{rng.randint(1, 999)}"
+        )
         body = f'{{"{key}": "{value}"}}'
         lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
-    return "\r\n".join(lines) + "\r\n\r\n" + body
+    headers = _span("headers", "\r\n".join(lines))
+    return f"{method} {path} HTTP/1.1\r\n{headers}\r\n\r\n{body}"
+
+
+def _authorization(rng: random.Random) -> str:
+    """One of four schemes, each with its own credentials' format."""
+    scheme = rng.choice(("bearer", "bearer", "basic", "digest", "token"))
+    if scheme == "bearer":
+        return _plant("bearer") + "".join(
+            rng.choice("abcdefghkmnpqrstxyz0123456789") for _ in range(10)
+        )
+    if scheme == "basic":
+        return (
+            _plant("basic") + "".join(rng.choice("ABCDEFGHabcdefgh0123") for _ in range(10)) + "=="
+        )
+    if scheme == "digest":
+        return _plant("digest") + f'username="{rng.choice(_MAIL_NAMES)}"'
+    return _plant("token") + f"tok_{rng.getrandbits(32):08x}"
 
 
 def _http(rng: random.Random) -> str:
@@ -508,9 +609,14 @@ def _sentence_ko(rng: random.Random) -> str:
 def _plain_sentence_ko(rng: random.Random) -> str:
     special = rng.random()  # one sentence in twenty gives a price, one in twenty an address
     if special < 0.05:
-        return f"{_particle(rng.choice(_OBJECTS_KO), '은', '는')} {_price(rng)}이에요."
+        return f"{_particle(rng.choice(_OBJECTS_KO), '은', '는')} {_price(rng, 'korean')}이에요."
     if special < 0.10:
         return f"{_email(rng)}로 연락해 주세요."
+    if special < 0.75:
+        went = rng.choice(("갔어요", "가요", "왔습니다"))
+        return f"{rng.choice(_TIMES_KO)} {_codeword(rng, 'korean')}에 {went}."
+    if special < 0.80:
+        return f"{_context_word(rng, 'korean')} 좋아요."
     kind = rng.randrange(3)
     if kind == 0:
         return (
@@ -573,10 +679,19 @@ def _function(rng: random.Random) -> str:
         rng.choice(("x", "item", "line", "key")),
     )
     kind = rng.randrange(4)
-    head = f'def {verb}_{noun}({noun}, limit=None):\n    """{verb.capitalize()} the {noun}."""\n'
+    head = f'    """{verb.capitalize()} the {noun}."""\n'
     if rng.random() < 0.4:
         todo = f"{rng.choice(_VERBS_PY)} the {rng.choice(_NOUNS_PY)} {rng.choice(_LATER)}"
         head += f"    # {_plant('todo')}: {todo}\n"
+    for _ in range(rng.randint(3, 6)):
+        head += f"    {rng.choice(('x', 'y', 'out', 'tmp'))} = {_codeword(rng, 'python')}\n"
+    if rng.random() < 0.3:
+        head += f"    value = {_context_word(rng, 'python')}\n"
+    body = _body(rng, kind, head, noun, item, verb)
+    return f"def {verb}_{noun}({noun}, limit=None):\n" + _span("function body", body)
+
+
+def _body(rng: random.Random, kind: int, head: str, noun: str, item: str, verb: str) -> str:
     if kind == 0:
         return (
             head + "    result = []\n"
@@ -607,7 +722,7 @@ def _function(rng: random.Random) -> str:
 def _class(rng: random.Random) -> str:
     name = rng.choice(_NOUNS_PY).capitalize().rstrip("s")
     field = rng.choice(_NOUNS_PY)
-    price = f'    price = "{_price(rng)}"\n\n' if rng.random() < 0.4 else ""
+    price = f'    price = "{_price(rng, "python")}"\n\n' if rng.random() < 0.4 else ""
     return (
         f"class {name}Reader:\n{price}"
         f"    def __init__(self, {field}):\n        self.{field} = list({field})\n\n"
@@ -628,7 +743,7 @@ def _python(rng: random.Random) -> str:
     if rng.random() < 0.5:
         header += f'__author__ = "{_email(rng)}"\n'
     if rng.random() < 0.3:
-        header += f'DEFAULT_PRICE = "{_price(rng)}"\n'
+        header += f'DEFAULT_PRICE = "{_price(rng, "python")}"\n'
     body = _until(
         rng, lambda r: _class(r) if r.random() < 0.25 else _function(r), _doc_size(rng), "\n\n"
     )

@@ -1,24 +1,24 @@
-"""A tiny byte-level language model with one real MLP layer, trained by the project.
+"""The course's language model: a one-layer transformer trained on the generated corpus.
 
-The smallest model that has neurons worth studying (chapters 02 and 08):
+    model = load_lm()                                   # the committed weights
+    read = read_text(model, corpus.text, keep=[NEURONS])
+    read.bits                                           # (n_bytes,) loss of each byte, in bits
+    read.cache[NEURONS]                                 # (n_bytes, d_mlp) the neurons before it
 
-    e = concat(E[b_{t-k}], ..., E[b_{t-1}])    E: (256, d_embed)   e: (k·d_embed,)
-    h = ReLU(W_in e + b_in)                    W_in: (n_neurons, k·d_embed)   h: the neurons
-    logits = W_out h + b_out                   W_out: (256, n_neurons)
+Row t of everything `read_text` returns belongs to the prediction of byte t: the model
+has read the bytes before t (at least n_ctx/2 of them, once there are that many) and
+not byte t itself. Chapters 02 and 08 read the neurons there.
 
-It reads the last k bytes and predicts the next one, a neural n-gram model in the
-style of Bengio et al. 2003, "A Neural Probabilistic Language Model". Everything
-it knows passes through the n_neurons of h, the layer the chapters look inside.
-
-The committed weights (artifacts/tiny_lm.npz) come from `polysemantic train-lm`,
-which also stores the loss curve so that a test can retrain a short run and check
-that the code still gets there.
+`polysemantic train-lm` trains it on generate(TRAIN_SEED), held-out text comes from
+generate(EVAL_SEED), and the committed weights (artifacts/tiny_lm.npz) carry the loss
+curve, so a test can retrain a short run and check that the code still gets there.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,124 +27,151 @@ import torch
 from torch import nn
 
 from polysemantic.language_model.corpus import DOMAINS, Corpus, generate
+from polysemantic.language_model.planted import WORDS_PER_DOMAIN
+from polysemantic.language_model.transformer import Hook, OneLayerTransformer, TransformerConfig
 from polysemantic.progress import progress
 
 ARTIFACT = Path(__file__).parents[1] / "artifacts" / "tiny_lm.npz"
 TRAIN_SEED, EVAL_SEED = 0, 1  # corpus seeds: the model never trains on the evaluation text
+EVAL_DOCS = 250  # documents per domain of the held-out text (about 600 KB)
+NEURONS = "blocks.0.mlp.hook_post"  # the layer the chapters study
 
 
 @dataclass(frozen=True)
 class TinyLMConfig:
-    context: int = 12  # k: bytes the model reads
-    d_embed: int = 16  # per-byte embedding size
-    n_neurons: int = 128  # the MLP layer the chapters study
-    docs_per_domain: int = 1500
-    n_steps: int = 12_000
-    batch_size: int = 512
-    lr: float = 3e-3
+    model: TransformerConfig = field(default_factory=TransformerConfig)
+    docs_per_domain: int = 3000  # training text: about 7 MB
+    scramble: bool = False  # train on the control corpus, whose planted words predict nothing
+    words_per_domain: int = WORDS_PER_DOMAIN  # made-up words that are features (the sweep's)
+    n_steps: int = 4000
+    batch_size: int = 128  # windows of n_ctx + 1 bytes
+    lr: float = 5e-3
     weight_decay: float = 0.01
-    record_every: int = 500
+    record_every: int = 250
     seed: int = 0
 
 
-class TinyLM(nn.Module):
-    def __init__(self, cfg: TinyLMConfig):
-        super().__init__()
-        self.cfg = cfg
-        self.embed = nn.Embedding(256, cfg.d_embed)
-        self.mlp_in = nn.Linear(cfg.context * cfg.d_embed, cfg.n_neurons)
-        self.mlp_out = nn.Linear(cfg.n_neurons, 256)
-
-    def neurons(self, contexts: torch.Tensor) -> torch.Tensor:
-        """contexts: (batch, k) bytes -> (batch, n_neurons) MLP activations after the ReLU."""
-        e = self.embed(contexts.long()).flatten(1)  # (batch, k·d_embed)
-        return torch.relu(self.mlp_in(e))  # (batch, n_neurons)
-
-    def forward(self, contexts: torch.Tensor) -> torch.Tensor:
-        """contexts: (batch, k) bytes -> (batch, 256) logits of the next byte."""
-        return self.mlp_out(self.neurons(contexts))
+def sample_windows(text: np.ndarray, n: int, length: int, rng: np.random.Generator) -> torch.Tensor:
+    """n random windows of `length` consecutive bytes: (n, length) int64."""
+    starts = rng.integers(0, len(text) - length, n)
+    return torch.from_numpy(text[starts[:, None] + np.arange(length)]).long()
 
 
-def contexts_at(text: np.ndarray, positions: np.ndarray, k: int) -> torch.Tensor:
-    """The k bytes before each position: text (n_bytes,), positions (N,) -> (N, k) uint8.
+@dataclass
+class TextReading:
+    bits: torch.Tensor  # (n_bytes,) cross-entropy of each byte in bits; row 0 is NaN
+    cache: dict[str, torch.Tensor]  # hook name -> (n_bytes, ...) the activation before each byte
 
-    Positions closer than k to the start of the text see zero bytes before it.
+
+def read_text(
+    model: OneLayerTransformer,
+    text: np.ndarray,
+    keep: Iterable[str] = (),
+    fwd_hooks: Iterable[tuple[str, Hook]] = (),
+    batch: int = 256,
+) -> TextReading:
+    """Run the model over every byte of `text` in overlapping windows.
+
+    Windows of n_ctx bytes start every n_ctx/2 bytes; each keeps the predictions of its
+    second half, so every byte past the first n_ctx/2 is predicted from at least n_ctx/2
+    bytes before it. `fwd_hooks` change the run (an ablation, a clamp, a splice); `keep`
+    names the activations to return, aligned with the bytes they predict.
     """
-    padded = np.concatenate([np.zeros(k, dtype=np.uint8), text])
-    index = positions[:, None] + np.arange(k)[None, :]  # (N, k) into padded
-    return torch.from_numpy(padded[index])
+    n, n_ctx = len(text), min(model.cfg.n_ctx, len(text) - 1)
+    half = n_ctx // 2
+    last = n - 1 - n_ctx  # the last window's start: its final output predicts the last byte
+    starts = np.unique(np.append(np.arange(0, last, half), last))  # (n_windows,)
+    keep, fwd_hooks = list(keep), list(fwd_hooks)
+    tokens_all = torch.from_numpy(text.astype(np.int64))
+    bits = torch.full((n,), float("nan"))
+    cache: dict[str, torch.Tensor] = {}
+    offsets = torch.arange(n_ctx)
+    for lo in range(0, len(starts), batch):
+        s = torch.from_numpy(starts[lo : lo + batch])
+        tokens = tokens_all[s[:, None] + offsets]  # (b, n_ctx)
+        predicted = s[:, None] + offsets + 1  # (b, n_ctx): the byte each output predicts
+        kept = (offsets >= half) | (s == 0)[:, None]  # (b, n_ctx): enough bytes read before
+        got: dict[str, torch.Tensor] = {}
+
+        def grab(x: torch.Tensor, hook, got=got) -> None:
+            got[hook.name] = x
+
+        with torch.no_grad(), model.hooks(fwd_hooks + [(name, grab) for name in keep]):
+            logits = model(tokens)  # (b, n_ctx, 256)
+        targets = predicted[kept]  # (n_kept,)
+        ce = nn.functional.cross_entropy(logits[kept], tokens_all[targets], reduction="none")
+        bits[targets] = ce / np.log(2)
+        for name, x in got.items():
+            x = x.expand(tokens.shape[0], *x.shape[-2:]) if x.dim() == 2 else x  # hook_pos_embed
+            if name not in cache:
+                cache[name] = torch.zeros((n, *x.shape[2:]), dtype=x.dtype)
+            cache[name][targets] = x[kept]
+    return TextReading(bits, cache)
 
 
-def sample_positions(corpus: Corpus, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n random byte positions inside documents (the bytes to predict)."""
-    inside = np.flatnonzero(corpus.domain >= 0)
-    return inside[rng.integers(0, len(inside), n)]
+def loss_per_domain(bits: torch.Tensor, corpus: Corpus) -> dict[str, float]:
+    """Mean loss in bits per byte in each domain: bits (n_bytes,) from read_text."""
+    return {
+        name: float(bits[torch.from_numpy(corpus.domain == d)].nanmean())
+        for d, name in enumerate(DOMAINS)
+    }
 
 
-def balanced_positions(corpus: Corpus, n_per_domain: int, seed: int = 0) -> np.ndarray:
-    """n_per_domain positions of every domain, in domain order: (n_domains·n_per_domain,)."""
-    rng = np.random.default_rng(seed)
-    return np.concatenate(
-        [
-            rng.choice(np.flatnonzero(corpus.domain == d), n_per_domain, replace=False)
-            for d in range(len(DOMAINS))
-        ]
-    )
-
-
-def evaluation_sample(n_per_domain: int = 2000, seed: int = 0) -> tuple[Corpus, np.ndarray]:
-    """Held-out text (never trained on) and n_per_domain positions of every domain."""
-    corpus = generate(EVAL_SEED, 100)
-    return corpus, balanced_positions(corpus, n_per_domain, seed)
-
-
-def loss_bits(model: TinyLM, corpus: Corpus, positions: np.ndarray) -> torch.Tensor:
-    """Cross-entropy of the next byte in bits, per position: (N,)."""
-    with torch.no_grad():
-        logits = model(contexts_at(corpus.text, positions, model.cfg.context))
-        targets = torch.from_numpy(corpus.text[positions]).long()
-        return nn.functional.cross_entropy(logits, targets, reduction="none") / np.log(2)
-
-
-def loss_per_domain(
-    model: TinyLM, corpus: Corpus, n_per_domain: int = 4000, seed: int = 0
-) -> dict[str, float]:
-    """Mean loss in bits per byte on each domain, from a balanced sample."""
-    positions = balanced_positions(corpus, n_per_domain, seed)
-    bits = loss_bits(model, corpus, positions).reshape(len(DOMAINS), n_per_domain)
-    return {name: float(b.mean()) for name, b in zip(DOMAINS, bits, strict=True)}
+def evaluation_text() -> Corpus:
+    """The held-out text (never trained on), the same on every machine."""
+    return generate(EVAL_SEED, EVAL_DOCS)
 
 
 @dataclass
 class LMTraining:
-    model: TinyLM
+    model: OneLayerTransformer
     steps: list[int]
-    eval_loss: list[float]  # bits per byte on held-out text at each recorded step
+    eval_loss: list[float]  # bits per byte on held-out windows at each recorded step
+
+
+def held_out_loss(model: OneLayerTransformer, windows: torch.Tensor) -> float:
+    """Mean next-byte loss in bits over windows (n, n_ctx + 1), every position counted."""
+    with torch.no_grad():
+        logits = model(windows[:, :-1])
+        loss = nn.functional.cross_entropy(logits.flatten(0, 1), windows[:, 1:].flatten())
+    return float(loss / np.log(2))
 
 
 def train_lm(cfg: TinyLMConfig = TinyLMConfig(), n_steps: int | None = None) -> LMTraining:
-    """Train on generate(TRAIN_SEED); record held-out loss every cfg.record_every steps.
+    """AdamW on random windows of generate(TRAIN_SEED); held-out loss every record_every steps.
 
     n_steps stops early (the test's short run follows the same path as the full one).
     """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one thread: the same weights on every machine, and no slower here
+    try:
+        return _train(cfg, n_steps)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(cfg: TinyLMConfig, n_steps: int | None) -> LMTraining:
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    train = generate(TRAIN_SEED, cfg.docs_per_domain)
-    held_out, eval_positions = evaluation_sample(2000, seed=cfg.seed)
-    model = TinyLM(cfg)
+    length = cfg.model.n_ctx + 1
+    train = generate(TRAIN_SEED, cfg.docs_per_domain, cfg.scramble, cfg.words_per_domain).text
+    held_out = sample_windows(evaluation_text().text, 256, length, np.random.default_rng(1))
+    model = OneLayerTransformer(cfg.model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, cfg.n_steps)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, cfg.lr, total_steps=cfg.n_steps, pct_start=0.05
+    )
     steps, eval_loss = [], []
     last = cfg.n_steps if n_steps is None else n_steps
-    for step in progress(range(last + 1), desc="training the tiny LM"):
+    for step in progress(range(last + 1), desc="training the language model"):
         if step % cfg.record_every == 0 or step == last:
             steps.append(step)
-            eval_loss.append(float(loss_bits(model, held_out, eval_positions).mean()))
+            eval_loss.append(held_out_loss(model, held_out))
         if step == last:
             break
-        positions = sample_positions(train, cfg.batch_size, rng)
-        logits = model(contexts_at(train.text, positions, cfg.context))  # (batch, 256)
-        loss = nn.functional.cross_entropy(logits, torch.from_numpy(train.text[positions]).long())
+        windows = sample_windows(train, cfg.batch_size, length, rng)  # (batch, n_ctx + 1)
+        logits = model(windows[:, :-1])  # (batch, n_ctx, 256)
+        loss = nn.functional.cross_entropy(logits.flatten(0, 1), windows[:, 1:].flatten())
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -152,29 +179,33 @@ def train_lm(cfg: TinyLMConfig = TinyLMConfig(), n_steps: int | None = None) -> 
     return LMTraining(model, steps, eval_loss)
 
 
-def save_lm(run: LMTraining, path: Path = ARTIFACT) -> Path:
+def save_lm(run: LMTraining, cfg: TinyLMConfig, path: Path = ARTIFACT) -> Path:
     """Weights as float32 arrays, plus the config and the loss curve as JSON."""
     arrays = {
         name: p.detach().numpy().astype(np.float32) for name, p in run.model.state_dict().items()
     }
-    meta = {"config": asdict(run.model.cfg), "steps": run.steps, "eval_loss": run.eval_loss}
+    meta = {"config": asdict(cfg), "steps": run.steps, "eval_loss": run.eval_loss}
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
     return path
 
 
-def load_lm_and_meta(path: Path = ARTIFACT) -> tuple[TinyLM, dict]:
+def config_from_dict(values: dict) -> TinyLMConfig:
+    return TinyLMConfig(**{**values, "model": TransformerConfig(**values["model"])})
+
+
+def load_lm_and_meta(path: Path = ARTIFACT) -> tuple[OneLayerTransformer, dict]:
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: regenerate it with `polysemantic train-lm`")
     with np.load(path) as data:
         meta = json.loads(str(data["meta"]))
-        model = TinyLM(TinyLMConfig(**meta["config"]))
+        model = OneLayerTransformer(config_from_dict(meta["config"]).model)
         model.load_state_dict({k: torch.from_numpy(data[k]) for k in data.files if k != "meta"})
     return model.eval(), meta
 
 
 @lru_cache(maxsize=1)
-def load_lm() -> TinyLM:
+def load_lm() -> OneLayerTransformer:
     """The committed model (trained by `polysemantic train-lm`), ready to read."""
     model, _ = load_lm_and_meta()
     model.requires_grad_(False)

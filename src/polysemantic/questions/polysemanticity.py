@@ -13,24 +13,14 @@ from polysemantic.grading.question import Case, Mistake, Question
 from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 from polysemantic.monosemanticity import monosemanticity_score
 from polysemantic.polysemanticity import (
+    best_threshold_f1,
     domain_means,
     domain_purity,
-    mlp_activations,
     most_polysemantic_neuron,
     top_domain_entropy,
     top_k_contexts,
-    top_share,
+    unrelated_answers,
 )
-
-
-def _lm_case(seed: int, n: int, k: int, d: int, m: int) -> dict[str, torch.Tensor]:
-    g = seeded(seed)
-    return {
-        "contexts": torch.randint(0, 256, (n, k), generator=g, dtype=torch.uint8),
-        "E": torch.randn(256, d, generator=g),
-        "W_in": torch.randn(m, k * d, generator=g) * 0.3,
-        "b_in": torch.randn(m, generator=g) * 0.5,
-    }
 
 
 def _activations(
@@ -57,74 +47,73 @@ def _planted(seed: int, n: int, units: int, features: int) -> dict[str, torch.Te
     return {"activations": acts.round(decimals=1), "labels": labels}
 
 
-def _top_share_above_or_at(activations, labels, top=0.05):
-    by_unit = activations.T
-    k = int(torch.tensor((1 - top) * by_unit.shape[1]).ceil())
-    percentile = by_unit.kthvalue(k, dim=1).values
-    in_top = (by_unit >= percentile[:, None]).float()
-    return in_top @ labels.float() / labels.sum(0).clamp_min(1)
+def _detector(seed: int, n: int, rate: float, ties: bool = False) -> dict[str, torch.Tensor]:
+    """One unit that fires on a rare feature and, more weakly, elsewhere."""
+    g = seeded(seed)
+    present = torch.rand(n, generator=g) < rate  # (n,)
+    activation = torch.relu(torch.randn(n, generator=g) - 1.0) + present * (
+        1.0 + torch.rand(n, generator=g)
+    )
+    if ties:
+        activation = activation.round(decimals=1)
+    return {"activation": activation, "present": present}
 
 
-def _top_share_among_the_feature(activations, labels, top=0.05):
-    shares = []
-    for feature in labels.T:
-        on = activations[feature]  # (P, units)
-        k = int(torch.tensor((1 - top) * len(on)).ceil())
-        percentile = on.kthvalue(k, dim=0).values
-        shares.append((on > percentile).float().mean(0))
-    return torch.stack(shares, 1)
+def _f1_strictly_above(activation, present):
+    """Fires when the activation is above τ, not at least τ."""
+    candidates = activation[present].unique()
+    fired = (activation[None, :] > candidates[:, None]).sum(1).float()
+    hits = (activation[present][None, :] > candidates[:, None]).sum(1).float()
+    precision, recall = hits / fired.clamp_min(1), hits / present.sum()
+    f1 = 2 * precision * recall / (precision + recall).clamp_min(1e-12)
+    best = int(f1.argmax())
+    return torch.stack([f1[best], precision[best], recall[best], candidates[best]])
 
 
-def _top_share_of_all_positions(activations, labels, top=0.05):
-    return top_share(activations, labels, top) * labels.sum(0) / len(labels)
+def _best_precision(activation, present):
+    """Picks the threshold of the best precision, not of the best F1."""
+    candidates = activation[present].unique()
+    fired = (activation[None, :] >= candidates[:, None]).sum(1).float()
+    hits = (activation[present][None, :] >= candidates[:, None]).sum(1).float()
+    precision, recall = hits / fired, hits / present.sum()
+    f1 = 2 * precision * recall / (precision + recall).clamp_min(1e-12)
+    best = int(precision.argmax())
+    return torch.stack([f1[best], precision[best], recall[best], candidates[best]])
 
 
-def _top_share_of_the_top(activations, labels, top=0.05):
-    by_unit = activations.T
-    k = int(torch.tensor((1 - top) * by_unit.shape[1]).ceil())
-    in_top = (by_unit > by_unit.kthvalue(k, dim=1).values[:, None]).float()
-    return in_top @ labels.float() / in_top.sum(1, keepdim=True).clamp_min(1)
+def _recall_over_all(activation, present):
+    """Divides the hits by every position, not by the feature's positions."""
+    candidates = activation[present].unique()
+    fired = (activation[None, :] >= candidates[:, None]).sum(1).float()
+    hits = (activation[present][None, :] >= candidates[:, None]).sum(1).float()
+    precision, recall = hits / fired, hits / len(activation)
+    f1 = 2 * precision * recall / (precision + recall).clamp_min(1e-12)
+    best = int(f1.argmax())
+    return torch.stack([f1[best], precision[best], recall[best], candidates[best]])
+
+
+def _answers(seed: int, units: int, features: int, groups: int) -> dict[str, torch.Tensor]:
+    """Which units answer to which features, and a symmetric relation made of groups."""
+    g = seeded(seed)
+    answered = torch.rand(units, features, generator=g) < 0.3
+    group = torch.randint(0, groups, (features,), generator=g)
+    return {"answered": answered, "related": group[:, None] == group[None, :]}
+
+
+def _counting_every_feature(answered, related):
+    return answered.sum(1)
+
+
+def _related_to_the_first_only(answered, related):
+    """Skips only the features related to the first one counted."""
+    out = []
+    for row in answered:
+        on = torch.nonzero(row)[:, 0].tolist()
+        out.append(0 if not on else 1 + sum(not bool(related[j, on[0]]) for j in on[1:]))
+    return torch.tensor(out)
 
 
 QUESTIONS = (
-    Question(
-        id="02.mlp_activations",
-        title="the tiny LM's neuron activations",
-        points=2,
-        answer_name="mlp_activations",
-        reference=mlp_activations,
-        public_cases=lambda: [
-            Case("5 contexts of 3 bytes, 4 neurons", _lm_case(1, 5, 3, 2, 4)),
-            Case("20 contexts of 12 bytes, 16 neurons", _lm_case(2, 20, 12, 4, 16)),
-        ],
-        hidden_cases=lambda seed: [
-            Case(
-                "100 contexts of 8 bytes, 32 neurons",
-                _lm_case(100 + seed, 100, 8, 3, 32),
-                hidden=True,
-            ),
-        ],
-        mistakes=(
-            Mistake(
-                "no ReLU",
-                "the values go negative: the neurons are the activations after the ReLU.",
-                lambda contexts, E, W_in, b_in: E[contexts.long()].flatten(1) @ W_in.T + b_in,
-            ),
-            Mistake(
-                "bias forgotten",
-                "b_in is missing: add it before the ReLU.",
-                lambda contexts, E, W_in, b_in: torch.relu(E[contexts.long()].flatten(1) @ W_in.T),
-            ),
-            Mistake(
-                "bytes in reverse order",
-                "the embeddings are concatenated in the wrong order: "
-                "keep the context's order (oldest byte first) so W_in's columns line up.",
-                lambda contexts, E, W_in, b_in: torch.relu(
-                    E[contexts.long().flip(1)].flatten(1) @ W_in.T + b_in
-                ),
-            ),
-        ),
-    ),
     Question(
         id="02.top_k_contexts",
         title="a unit's top-activating contexts",
@@ -271,54 +260,89 @@ QUESTIONS = (
         ),
     ),
     Question(
-        id="02.top_share",
-        title="which units answer to a planted feature",
-        points=2,
-        answer_name="top_share",
-        reference=top_share,
+        id="02.best_threshold_f1",
+        title="a unit as a detector, at its best threshold",
+        points=3,
+        answer_name="best_threshold_f1",
+        reference=best_threshold_f1,
         public_cases=lambda: [
             Case(
-                "4 positions, 2 units, 1 feature, top 25%",
+                "6 positions, a clean threshold",
                 {
-                    "activations": torch.tensor([[0.0, 3.0], [5.0, 1.0], [1.0, 2.0], [0.0, 0.5]]),
-                    "labels": torch.tensor([[False], [True], [False], [False]]),
-                    "top": 0.25,
+                    "activation": torch.tensor([0.0, 2.0, 0.5, 3.0, 0.0, 1.0]),
+                    "present": torch.tensor([False, True, False, True, False, False]),
                 },
             ),
-            Case("2000 positions, 8 units, 3 features", _planted(8, 2000, 8, 3)),
+            Case("2000 positions, a rare feature", _detector(10, 2000, 0.02)),
+            Case("1000 positions, tied activations", _detector(11, 1000, 0.05, ties=True)),
         ],
         hidden_cases=lambda seed: [
             Case(
-                "5000 positions, 20 units, 5 features",
-                _planted(500 + seed, 5000, 20, 5),
+                "20000 positions, a very rare feature, ties",
+                _detector(600 + seed, 20_000, 0.003, ties=True),
                 hidden=True,
             ),
         ],
         mistakes=(
             Mistake(
-                "at or above the percentile",
-                "a unit silent on more than 95% of positions has a 95th percentile of 0, "
-                "and 'at or above' then counts every position: use strictly above.",
-                _top_share_above_or_at,
+                "strictly above τ",
+                "the unit fires when its activation is at least τ: with '>' the best "
+                "threshold loses the positions exactly at τ, and a tie drops out.",
+                _f1_strictly_above,
             ),
             Mistake(
-                "percentile of the feature's own positions",
-                "the top 5% is over all positions, not over the feature's: a unit is in its "
-                "top 5% where it is above its 95th percentile over the whole text.",
-                _top_share_among_the_feature,
+                "the best precision",
+                "this picks the threshold with the best precision, which a threshold "
+                "above all but the strongest position always wins: pick the best F1.",
+                _best_precision,
             ),
             Mistake(
-                "divided by all positions",
-                "this divides by the number of all positions: the share is of the feature's "
-                "positions, so divide by how many positions carry the feature.",
-                _top_share_of_all_positions,
+                "recall over all positions",
+                "recall is the share of the feature's positions the unit fires on: "
+                "divide the hits by how many positions carry the feature.",
+                _recall_over_all,
+            ),
+        ),
+    ),
+    Question(
+        id="02.unrelated_answers",
+        title="how many unrelated features each unit answers to",
+        points=3,
+        answer_name="unrelated_answers",
+        reference=unrelated_answers,
+        atol=0.0,
+        rtol=0.0,
+        public_cases=lambda: [
+            Case(
+                "2 units, a family of 2 and a loner",
+                {
+                    "answered": torch.tensor([[True, True, False], [True, False, True]]),
+                    "related": torch.tensor(
+                        [[True, True, False], [True, True, False], [False, False, True]]
+                    ),
+                },
+            ),
+            Case("20 units, 30 features in 10 groups", _answers(12, 20, 30, 10)),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "60 units, 200 features in 50 groups",
+                _answers(700 + seed, 60, 200, 50),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "every feature counted",
+                "this counts every feature the unit answers to: a family and its "
+                "members, or one word in two domains, are one thing, not several.",
+                _counting_every_feature,
             ),
             Mistake(
-                "share of the unit's top positions",
-                "this is the share of the unit's top 5% that carries the feature; the "
-                "question asks for the share of the feature's positions where the unit is "
-                "in its top 5%.",
-                _top_share_of_the_top,
+                "compared with the first only",
+                "each new feature must be unrelated to every feature counted so far, "
+                "not only to the first.",
+                _related_to_the_first_only,
             ),
         ),
     ),
