@@ -64,25 +64,10 @@ def built_book(run_book) -> Path:
 
 
 @pytest.fixture(scope="session")
-def lm_on_held_out() -> dict:
-    """The committed tiny LM's neurons on the held-out text, as chapters 02 and 08 record
-    them: on the balanced sample (2,000 positions per domain) and on every position,
-    with the planted features' labels."""
-    import torch
-
+def lm_on_held_out():
+    """The committed language model's neurons on every position of the held-out text, with
+    the planted features' positions, as chapters 02 and 08 record them."""
     from polysemantic.language_model import tiny_lm
-    from polysemantic.polysemanticity import every_position, neuron_table, planted_labels
+    from polysemantic.polysemanticity import read_held_out
 
-    lm = tiny_lm.load_lm()
-    text, positions = tiny_lm.evaluation_sample(2000)
-    every = every_position(text)
-    return dict(
-        lm=lm,
-        text=text,
-        positions=positions,
-        acts=neuron_table(lm, text, positions),  # (10000, 128)
-        domains=torch.from_numpy(text.domain[positions]),  # (10000,)
-        every=every,
-        labels=planted_labels(text, every),  # (N, 7)
-        acts_every=neuron_table(lm, text, every),  # (N, 128)
-    )
+    return read_held_out(tiny_lm.load_lm())

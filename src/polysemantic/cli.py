@@ -264,6 +264,15 @@ def cmd_artifacts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lm_sweep(args: argparse.Namespace) -> int:
+    from polysemantic.polysemanticity_sweep import make_artifact
+
+    print("training 4 small language models and 4 toy models (minutes) ...", flush=True)
+    path = make_artifact()
+    print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    return 0
+
+
 def _recorded_loss(path: Path) -> float | None:
     """The final held-out loss a saved model recorded, or None (no file, another format)."""
     from polysemantic.language_model import tiny_lm
@@ -278,7 +287,7 @@ def cmd_train_lm(args: argparse.Namespace) -> int:
     """Train the tiny language model of chapters 02 and 08 and save its weights."""
     from polysemantic.language_model import tiny_lm
 
-    out = args.out or tiny_lm.ARTIFACT
+    out = args.out or (tiny_lm.SCRAMBLED_ARTIFACT if args.scramble else tiny_lm.ARTIFACT)
     if out.exists() and not args.force:
         return _fail(
             "train-lm",
@@ -503,6 +512,11 @@ def main(argv: list[str] | None = None) -> int:
     artifacts = commands.add_parser("artifacts", help="regenerate chapter 06's sweeps")
     artifacts.set_defaults(run=cmd_artifacts)
 
+    lm_sweep = commands.add_parser(
+        "lm-sweep", help="regenerate chapter 02's sweep of features per neuron"
+    )
+    lm_sweep.set_defaults(run=cmd_lm_sweep)
+
     train_lm = commands.add_parser(
         "train-lm", help="train the tiny language model (chapters 02, 08)"
     )
@@ -517,7 +531,8 @@ def main(argv: list[str] | None = None) -> int:
     train_lm.add_argument(
         "--scramble",
         action="store_true",
-        help="train the control: planted words followed by other words' continuations",
+        help="train the control (default file: artifacts/tiny_lm_scrambled.npz): every planted "
+        "word followed by another word's continuation",
     )
     train_lm.set_defaults(run=cmd_train_lm)
 

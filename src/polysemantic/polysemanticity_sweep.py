@@ -71,7 +71,7 @@ def count_sharing(
         activations, shifted_positives(positives, activations.shape[0], seed)
     )
     counts = torch.tensor([len(p) for p in positives])
-    answered = answers_to(detection, chance_f1(control), counts=counts)
+    answered = answers_to(detection, chance_f1(control, counts), counts)
     n = unrelated_answers(answered, related)
     return SharingResult(
         len(positives),
@@ -109,16 +109,27 @@ def lm_sweep(n_steps: int = 1500) -> list[SharingResult]:
     return [lm_sharing(train_sweep_model(k, n_steps), k) for k in SWEEP_WORDS]
 
 
+TOY_NEURONS = 8
+
+
+def toy_sweep() -> list[SharingResult]:
+    """Chapter 06's ReLU model at the sweep's ratios: 2, 8, 32 and 128 features in 8 neurons."""
+    return [toy_sharing(round(TOY_NEURONS * r), TOY_NEURONS) for r in (0.25, 1, 4, 16)]
+
+
 def make_artifact(path: Path = ARTIFACT) -> Path:
-    results = lm_sweep()
-    path.write_text(json.dumps([asdict(r) for r in results], indent=1) + "\n")
+    results = {"language model": lm_sweep(), "toy model": toy_sweep()}
+    rows = {name: [asdict(r) for r in rs] for name, rs in results.items()}
+    path.write_text(json.dumps(rows, indent=1) + "\n")
     return path
 
 
-def load_sweep(path: Path = ARTIFACT) -> list[SharingResult]:
+def load_sweep(path: Path = ARTIFACT) -> dict[str, list[SharingResult]]:
+    """{"language model": [...], "toy model": [...]}, each in the order of the sweep."""
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: regenerate it with `polysemantic lm-sweep`")
-    return [SharingResult(**row) for row in json.loads(path.read_text())]
+    rows = json.loads(path.read_text())
+    return {name: [SharingResult(**row) for row in rs] for name, rs in rows.items()}
 
 
 def toy_sharing(

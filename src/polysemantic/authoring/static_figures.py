@@ -62,13 +62,11 @@ def monosemanticity(fig) -> str:
 
 def polysemanticity(fig) -> str:
     from polysemantic.language_model.corpus import DOMAINS
-    from polysemantic.language_model.tiny_lm import evaluation_sample, load_lm
-    from polysemantic.polysemanticity import domain_purity, neuron_table
+    from polysemantic.language_model.tiny_lm import load_lm
+    from polysemantic.polysemanticity import domain_purity, read_held_out
 
-    text, positions = evaluation_sample(n_per_domain=2000)
-    acts = neuron_table(load_lm(), text, positions)
-    domains = torch.from_numpy(text.domain[positions])
-    purity = domain_purity(acts, domains, len(DOMAINS)).numpy()
+    held = read_held_out(load_lm())
+    purity = domain_purity(held.neurons, held.domains, len(DOMAINS)).numpy()
     ax = fig.subplots()
     ax.hist(purity, bins=np.linspace(0.2, 1.0, 17), color=PALETTE[0], edgecolor="black", lw=0.6)
     ax.axvline(0.2, color="black", ls="--", lw=1, label="0.2: all five domains alike")
@@ -76,9 +74,8 @@ def polysemanticity(fig) -> str:
     ax.set_xlabel("domain purity (1 = one domain)")
     ax.set_ylabel("neurons")
     return (
-        "Domain purity of the tiny language model's 128 neurons: most fire about "
-        "equally in all five domains. Purity says where a neuron fires, not how many "
-        "features it answers to."
+        f"Domain purity of the language model's {len(purity)} neurons. Purity says where a "
+        "neuron fires, not how many features it answers to."
     )
 
 

@@ -32,6 +32,8 @@ from polysemantic.language_model.transformer import Hook, OneLayerTransformer, T
 from polysemantic.progress import progress
 
 ARTIFACT = Path(__file__).parents[1] / "artifacts" / "tiny_lm.npz"
+# the control: the same model trained on the scrambled corpus (`train-lm --scramble`)
+SCRAMBLED_ARTIFACT = ARTIFACT.with_name("tiny_lm_scrambled.npz")
 TRAIN_SEED, EVAL_SEED = 0, 1  # corpus seeds: the model never trains on the evaluation text
 EVAL_DOCS = 250  # documents per domain of the held-out text (about 600 KB)
 NEURONS = "blocks.0.mlp.hook_post"  # the layer the chapters study
@@ -204,9 +206,10 @@ def load_lm_and_meta(path: Path = ARTIFACT) -> tuple[OneLayerTransformer, dict]:
     return model.eval(), meta
 
 
-@lru_cache(maxsize=1)
-def load_lm() -> OneLayerTransformer:
-    """The committed model (trained by `polysemantic train-lm`), ready to read."""
-    model, _ = load_lm_and_meta()
+@lru_cache(maxsize=2)
+def load_lm(path: Path = ARTIFACT) -> OneLayerTransformer:
+    """The committed model (trained by `polysemantic train-lm`), ready to read; with
+    SCRAMBLED_ARTIFACT, the control trained on text whose planted words predict nothing."""
+    model, _ = load_lm_and_meta(path)
     model.requires_grad_(False)
     return model
