@@ -1,35 +1,23 @@
-"""Chapter 02's measures: the tiny LM's neurons, domain purity, the planted features, and
-the chapter's claims read off the committed model."""
+"""Chapter 02's measures: domain purity, units as detectors of planted features, the
+shifted-label control, and the chapter's claims read off the committed model."""
 
 import numpy as np
 import pytest
 import torch
 
-from polysemantic.language_model import corpus, tiny_lm
+from polysemantic.language_model.planted import INDEX, PLANTED
 from polysemantic.polysemanticity import (
-    ANSWERS,
+    answers_to,
+    best_threshold_detection,
+    best_threshold_f1,
+    chance_f1,
     domain_purity,
-    every_position,
-    mlp_activations,
-    most_answering_unit,
     most_polysemantic_neuron,
-    planted_labels,
+    related_features,
+    shifted_positives,
     top_domain_counts,
-    top_share,
+    unrelated_answers,
 )
-
-
-def test_mlp_activations_match_the_model():
-    model = tiny_lm.load_lm()
-    contexts = torch.randint(
-        0,
-        256,
-        (50, model.cfg.context),
-        dtype=torch.uint8,
-        generator=torch.Generator().manual_seed(0),
-    )
-    got = mlp_activations(contexts, model.embed.weight, model.mlp_in.weight, model.mlp_in.bias)
-    assert torch.allclose(got, model.neurons(contexts), atol=1e-5)
 
 
 def test_purity_is_one_for_a_single_domain_unit_and_one_over_d_for_an_even_one():
@@ -57,74 +45,158 @@ def test_the_most_polysemantic_neuron_has_top_contexts_in_every_domain():
         dim=1,
     )  # ... in three domains
     assert top_domain_counts(acts, domains, 3, 2).tolist() == [[2, 0, 0], [1, 1, 0]]
-    assert top_domain_counts(acts, domains, 3, 3)[1].tolist() == [1, 1, 1]
     assert int(most_polysemantic_neuron(acts, domains, 3, 3)) == 1
 
 
-def test_top_share_is_one_for_a_unit_that_fires_hard_on_the_feature_and_small_for_a_blind_one():
+def test_best_threshold_f1_by_hand():
+    activation = torch.tensor([0.0, 2.0, 0.5, 3.0, 0.0, 1.0])
+    present = torch.tensor([False, True, False, True, False, False])
+    # τ = 2 fires on {2.0, 3.0}: both present -> F1 1
+    assert best_threshold_f1(activation, present).tolist() == [1.0, 1.0, 1.0, 2.0]
+    present[5] = True  # now τ = 1 fires on 3 positions, all present
+    assert best_threshold_f1(activation, present).tolist() == [1.0, 1.0, 1.0, 1.0]
+    present[2] = True  # a present 0.5 below an absent? none absent above 0.5 but 0.0s
+    f1, p, r, tau = best_threshold_f1(activation, present).tolist()
+    assert (p, r, tau) == (1.0, 1.0, 0.5) and f1 == 1.0
+    assert best_threshold_f1(activation, torch.zeros(6, dtype=torch.bool)).tolist() == [0.0] * 4
+
+
+def test_the_batched_detection_agrees_with_the_one_pair_version_ties_and_empty_features_too():
     g = torch.Generator().manual_seed(0)
-    labels = torch.zeros(1000, 2, dtype=torch.bool)
-    labels[::50, 0] = True  # 20 positions with feature 0, 2%
-    labels[7::100, 1] = True  # 10 with feature 1
-    noise = torch.rand(1000, generator=g)
-    acts = torch.stack([noise + 5 * labels[:, 0], noise, noise + 5 * labels.any(1)], 1)
-    share = top_share(acts, labels, top=0.05)  # (3 units, 2 features)
-    assert share[0].tolist() == [1.0, 0.0]  # answers to feature 0 only
-    assert share[1].max() < 0.3  # blind: only by chance in its top 5%
-    assert share[2].tolist() == [1.0, 1.0]
-    assert int(most_answering_unit(share)) == 2
+    acts = torch.relu(torch.randn(2000, 9, generator=g)).round(decimals=1)  # many ties, zeros
+    rng = np.random.default_rng(0)
+    positives = [np.sort(rng.choice(2000, k, replace=False)) for k in (1, 5, 40, 300, 0)]
+    detection = best_threshold_detection(acts, positives, chunk=4)
+    for u in range(9):
+        for f, rows in enumerate(positives):
+            present = torch.zeros(2000, dtype=torch.bool)
+            present[rows] = True
+            want = best_threshold_f1(acts[:, u], present)
+            got = torch.stack(
+                [
+                    detection.f1[u, f],
+                    detection.precision[u, f],
+                    detection.recall[u, f],
+                    detection.threshold[u, f],
+                ]
+            )
+            assert torch.allclose(got, want, atol=1e-6), (u, f)
+            if len(rows):
+                assert detection.hits[u, f] == detection.recall[u, f] * len(rows)
 
 
-def test_most_answering_unit_counts_features_first_then_adds_up_shares():
-    share = torch.tensor([[0.9, 0.9, 0.0], [0.5, 0.5, 0.5], [1.0, 0.4, 0.4]])
-    assert int(most_answering_unit(share)) == 1  # three features beat two stronger ones
+def test_the_shifted_control_keeps_counts_spacing_and_domains_and_moves_every_label():
+    groups = torch.tensor([0] * 100 + [1] * 50)
+    positives = [np.array([3, 4, 5]), np.array([10, 120]), np.array([], dtype=np.int64)]
+    shifted = shifted_positives(positives, groups, seed=3)
+    assert [len(s) for s in shifted] == [3, 2, 0]
+    assert np.diff(shifted[0]).tolist() == [1, 1]  # a run stays a run
+    assert (groups[shifted[1]].sort().values == torch.tensor([0, 1])).all()  # domains kept
+    assert not set(shifted[0]) & {3, 4, 5}
 
 
-def test_planted_labels_read_the_byte_just_read():
-    text = corpus.generate(5, 10)
-    positions = every_position(text)
-    labels = planted_labels(text, positions)
-    at = np.flatnonzero(labels[:, [p.name for p in corpus.PLANTED].index("email")].numpy())
-    assert len(at) > 0 and (text.text[positions[at] - 1] == ord("@")).all()
+def test_a_unit_that_fires_on_its_feature_answers_to_it_and_blind_ones_hardly_ever_do():
+    """The bar is the best F1 of any unit on shifted labels, so a blind unit clears it about
+    once per table, not once per unit: here 10 blind units and 4 features."""
+    g = torch.Generator().manual_seed(1)
+    n = 20_000
+    groups = torch.zeros(n, dtype=torch.int64)
+    rng = np.random.default_rng(1)
+    positives = [np.sort(rng.choice(n, 30, replace=False)) for _ in range(4)]
+    acts = torch.relu(torch.randn(n, 12, generator=g))
+    acts[positives[0], 0] += 4.0  # unit 0 detects features 0 and 1: polysemantic
+    acts[positives[1], 0] += 4.0
+    acts[positives[2], 1] += 4.0  # unit 1 detects feature 2; units 2..11 nothing
+    detection, control = best_threshold_detection(
+        acts, positives, shifted_positives(positives, groups)
+    )
+    counts = torch.tensor([30] * 4)
+    answered = answers_to(detection, chance_f1(control, counts), counts)
+    assert answered[0, :2].all() and answered[1, 2]
+    false = int(answered.sum()) - 3
+    assert false <= 1
+    related = torch.eye(4, dtype=torch.bool)
+    n_answers = unrelated_answers(answered, related)
+    assert n_answers[0] >= 2 and (n_answers[2:] >= 2).sum() == 0
+    related[0, 1] = related[1, 0] = True  # a family: counted once
+    assert unrelated_answers(answered[:1], related)[0] == 1 + int(answered[0, 2:].sum())
+
+
+def test_related_features_joins_families_and_context_words_only():
+    related = related_features()
+    assert related.diagonal().all() and (related == related.T).all()
+    assert related[INDEX["euro"], INDEX["currency"]] and related[INDEX["euro"], INDEX["yen"]]
+    assert not related[INDEX["euro"], INDEX["doi"]]
+    status = [i for i, f in enumerate(PLANTED) if f.kind == "context" and f.trigger == "status"]
+    assert len(status) == 2 and related[status[0], status[1]]
+    assert int(related.sum()) < len(PLANTED) + 200  # almost every feature stands alone
 
 
 @pytest.fixture(scope="module")
 def chapter_02(lm_on_held_out):
     """What chapter 02 computes, from the committed model."""
-    c = lm_on_held_out
-    return {**c, "share": top_share(c["acts_every"], c["labels"])}
+    held = lm_on_held_out
+    points = held.without_spans()
+    first, second = (shifted_positives(points, held.domains, seed) for seed in (0, 1))
+    detection, control, check = best_threshold_detection(held.neurons, points, first, second)
+    counts = torch.tensor([len(rows) for rows in points])
+    chance = chance_f1(control, counts)
+    related = related_features()
+    return dict(
+        held=held,
+        detection=detection,
+        chance=chance,
+        counts=counts,
+        answered=answers_to(detection, chance, counts),
+        real=unrelated_answers(answers_to(detection, chance, counts), related),
+        null=unrelated_answers(answers_to(check, chance, counts), related),
+    )
 
 
 def test_the_committed_model_shows_what_chapter_02_says(chapter_02):
-    """The page's claims, read off the committed model: the domain-spread neuron fires in
-    every domain and widely; domain purity cannot tell one feature spread over domains
-    from many; against the planted features, most neurons answer to none and most of the
-    rest to one, 'doi:' and 'TODO' each drive more than a dozen neurons, 'ㅋ' none; the
-    chosen neuron answers to 'doi:', 'TODO' and '€' (planted in different domains),
-    fires on more than half of all positions, and peaks on none of them."""
+    """The page's claims, read off the committed model: more than four planted features per
+    neuron; the domain-spread neuron fires in every domain; domain purity cannot tell one
+    feature spread over domains from many; by the F1 rule, dozens of neurons answer to two
+    or more unrelated planted features and as many to one, while on a second shift almost
+    none pass; the chance bar for features seen about ten times is near 0.2; the most shared
+    neuron answers to made-up grant numbers, 'TODO' and the currency family."""
     c = chapter_02
-    names = [p.name for p in corpus.PLANTED]
-    counts = top_domain_counts(c["acts"], c["domains"], 5, k=50)
-    spread = int(most_polysemantic_neuron(c["acts"], c["domains"], 5, k=50))
-    assert counts[spread].min() >= 5 and (c["acts"][:, spread] > 0).float().mean() > 0.3
+    held = c["held"]
+    assert len(PLANTED) >= 4 * held.neurons.shape[1]
+    spread = int(most_polysemantic_neuron(held.neurons, held.domains, 5, k=50))
+    top = top_domain_counts(held.neurons, held.domains, 5, k=50)
+    assert top[spread].min() >= 5 and (held.neurons[:, spread] > 0).float().mean() > 0.2
 
-    purity = domain_purity(c["acts"], c["domains"], 5)
-    assert (purity < 0.35).float().mean() >= 0.8 and int((purity > 0.5).sum()) <= 5
-    every_domain = torch.from_numpy(c["text"].domain[c["every"]])
-    detector = domain_purity(c["labels"].float(), every_domain, 5)
-    assert abs(float(detector[names.index("email")]) - float(purity.median())) < 0.05
-    assert detector[names.index("doi")] == 1.0
+    purity = domain_purity(held.neurons, held.domains, 5)
+    assert (purity <= 0.35).float().mean() >= 0.75 and int((purity > 0.5).sum()) <= 10
+    email = torch.zeros(len(held.positions), 1)
+    email[held.positives[INDEX["email"]]] = 1.0
+    assert abs(float(domain_purity(email, held.domains, 5)[0]) - float(purity.median())) < 0.05
 
-    answered = c["share"] >= ANSWERS
-    per_neuron = answered.sum(1)
-    assert (per_neuron == 0).sum() > 64 and (per_neuron == 1).sum() > 4 * (per_neuron >= 2).sum()
-    assert (
-        answered[:, names.index("doi")].sum() > 12 and answered[:, names.index("todo")].sum() > 12
-    )
-    assert answered[:, names.index("laughter")].sum() == 0
+    real, null = c["real"], c["null"]
+    assert (real >= 2).sum() >= 20 and (real == 1).sum() >= 20
+    assert (null >= 2).sum() <= 1 and (null >= 1).sum() <= 5
+    assert (real >= 2).sum() >= 10 * max(int((null >= 2).sum()), 1)  # far from chance
 
-    neuron = int(most_answering_unit(c["share"]))
-    assert [names[i] for i in torch.nonzero(answered[neuron]).flatten()] == ["doi", "todo", "price"]
-    assert (c["acts_every"][:, neuron] > 0).float().mean() > 0.5
-    strongest = int(c["acts_every"][:, neuron].argmax())
-    assert not c["labels"][strongest].any()  # its peak is on no planted feature
+    about_ten = (c["counts"] >= 8) & (c["counts"] < 12)
+    assert 0.1 < float(c["chance"][about_ten].max()) < 0.35
+
+    neuron = int(real.argmax())
+    answered = [PLANTED[i] for i in torch.nonzero(c["answered"][neuron])[:, 0].tolist()]
+    assert sum(f.kind == "word" for f in answered) >= 2
+    assert len({d for f in answered for d in f.domains}) >= 2  # from several domains
+
+
+def test_the_planted_words_are_worth_representing(lm_on_held_out):
+    """Chapter 02's 'why': the model predicts the bytes after a planted word far better than
+    the control trained on the scrambled corpus, and every other byte about as well."""
+    from polysemantic.language_model.tiny_lm import SCRAMBLED_ARTIFACT, load_lm, read_text
+    from polysemantic.polysemanticity import consequence_bytes
+
+    text = lm_on_held_out.text
+    consequences = consequence_bytes(text)
+    rest = np.setdiff1d(lm_on_held_out.positions, consequences)
+    clean = read_text(load_lm(), text.text).bits
+    scrambled = read_text(load_lm(SCRAMBLED_ARTIFACT), text.text).bits
+    assert float(scrambled[consequences].mean()) > float(clean[consequences].mean()) + 1.0
+    assert abs(float(scrambled[rest].mean()) - float(clean[rest].mean())) < 0.15

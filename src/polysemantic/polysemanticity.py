@@ -166,12 +166,32 @@ def best_threshold_detection(
     return results[0] if len(results) == 1 else tuple(results)
 
 
-def shifted_positives(positives: list[np.ndarray], n: int, seed: int = 0) -> list[np.ndarray]:
-    """The control: every feature's rows moved by one random offset (mod n), so that each
-    keeps its count and its spacing (a span stays a span) but no longer lines up with the
-    text. Any F1 a unit reaches against these labels is chance."""
+def shifted_positives(
+    positives: list[np.ndarray], groups: torch.Tensor, seed: int = 0
+) -> list[np.ndarray]:
+    """The control: every feature's rows moved along the text by one random offset, within
+    each group (domain) of rows, so that each feature keeps its count, its spacing (a span
+    stays a span) and its domains, but no longer lines up with what the text says there.
+    Any F1 a unit reaches against these labels is chance, or the unit's taste for a domain.
+
+    positives: per feature, rows into (N,); groups: (N,) the domain of every row.
+    """
     rng = np.random.default_rng(seed)
-    return [np.sort((rows + rng.integers(n // 10, n - n // 10)) % n) for rows in positives]
+    groups = groups.numpy()
+    members = [np.flatnonzero(groups == g) for g in range(int(groups.max()) + 1)]  # rows by group
+    rank = np.zeros(len(groups), dtype=np.int64)  # each row's index within its group
+    for rows in members:
+        rank[rows] = np.arange(len(rows))
+    shifted = []
+    for rows in positives:
+        fraction = rng.uniform(0.1, 0.9)  # one offset per feature, as a share of each group
+        moved = [
+            members[g][(rank[rows[groups[rows] == g]] + int(fraction * len(members[g])))
+                       % len(members[g])]
+            for g in np.unique(groups[rows])
+        ]  # fmt: skip
+        shifted.append(np.sort(np.concatenate(moved)) if moved else rows)
+    return shifted
 
 
 COUNT_BINS = (5, 8, 12, 20, 40, 100, 400, 2000)  # features seen about as often share a bin
@@ -282,6 +302,12 @@ class HeldOutReading:
     def counts(self) -> torch.Tensor:
         """(n_features,) how often each planted feature occurs here."""
         return torch.tensor([len(rows) for rows in self.positives])
+
+    def without_spans(self) -> list[np.ndarray]:
+        """The positives with every span feature's emptied: spans cover a tenth of the
+        text, and reading each unit as their detector costs more than all the rest."""
+        return [np.array([], dtype=np.int64) if f.kind == "span" else rows
+                for f, rows in zip(PLANTED, self.positives, strict=True)]  # fmt: skip
 
     def activation_at(self, values: torch.Tensor):
         """For the viewer: byte positions (M,) -> values (N,) of one unit there, 0 where

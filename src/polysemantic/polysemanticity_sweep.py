@@ -31,7 +31,7 @@ from polysemantic.polysemanticity import (
     answers_to,
     best_threshold_detection,
     chance_f1,
-    present_at,
+    read_held_out,
     related_features,
     shifted_positives,
     unrelated_answers,
@@ -60,15 +60,18 @@ def count_sharing(
     activations: torch.Tensor,
     positives: list[np.ndarray],
     related: torch.Tensor | None = None,
+    groups: torch.Tensor | None = None,
     seed: int = 0,
 ) -> SharingResult:
     """activations (N, n_units), positives: per counted feature the rows where it is present;
-    related: (n_features, n_features) bool, by default no two features related."""
+    related: (n_features, n_features) bool, by default no two features related; groups: (N,)
+    the domain of each row, which the control keeps (by default one group)."""
     if related is None:
         related = torch.eye(len(positives), dtype=torch.bool)
-    detection = best_threshold_detection(activations, positives)
-    control = best_threshold_detection(
-        activations, shifted_positives(positives, activations.shape[0], seed)
+    if groups is None:
+        groups = torch.zeros(activations.shape[0], dtype=torch.int64)
+    detection, control = best_threshold_detection(
+        activations, positives, shifted_positives(positives, groups, seed)
     )
     counts = torch.tensor([len(p) for p in positives])
     answered = answers_to(detection, chance_f1(control, counts), counts)
@@ -88,11 +91,11 @@ def real_word_ids(words_per_domain: int) -> list[int]:
 
 def lm_sharing(model: OneLayerTransformer, words_per_domain: int) -> SharingResult:
     """The sweep's measure on one model, over the held-out text of its own corpus kind."""
-    held_out = generate(tiny_lm.EVAL_SEED, tiny_lm.EVAL_DOCS, words_per_domain=words_per_domain)
-    acts = tiny_lm.read_text(model, held_out.text, keep=[tiny_lm.NEURONS]).cache[tiny_lm.NEURONS]
-    present, ids = present_at(held_out), real_word_ids(words_per_domain)
+    text = generate(tiny_lm.EVAL_SEED, tiny_lm.EVAL_DOCS, words_per_domain=words_per_domain)
+    held = read_held_out(model, text)
+    ids = real_word_ids(words_per_domain)
     related = related_features()[ids][:, ids]
-    return count_sharing(acts, [present[i] for i in ids], related)
+    return count_sharing(held.neurons, [held.positives[i] for i in ids], related, held.domains)
 
 
 def train_sweep_model(words_per_domain: int, n_steps: int = 1500) -> OneLayerTransformer:

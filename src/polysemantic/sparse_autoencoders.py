@@ -23,7 +23,6 @@ from torch import nn
 
 from polysemantic.data import seeded, sparse_features
 from polysemantic.language_model.corpus import Corpus
-from polysemantic.language_model.tiny_lm import TinyLM, contexts_at
 from polysemantic.progress import progress
 
 
@@ -388,7 +387,7 @@ def loss_recovered_score(
 
 
 def loss_recovered(
-    model: TinyLM, sae: SparseAutoencoder, corpus: Corpus, positions: np.ndarray
+    model, sae: SparseAutoencoder, corpus: Corpus, positions: np.ndarray
 ) -> LossRecovered:
     """Splice the SAE into the model in place of its neurons and measure what it costs.
 

@@ -45,7 +45,7 @@ class TinyLMConfig:
     docs_per_domain: int = 3000  # training text: about 7 MB
     scramble: bool = False  # train on the control corpus, whose planted words predict nothing
     words_per_domain: int = WORDS_PER_DOMAIN  # made-up words that are features (the sweep's)
-    n_steps: int = 4000
+    n_steps: int = 7000
     batch_size: int = 128  # windows of n_ctx + 1 bytes
     lr: float = 5e-3
     weight_decay: float = 0.01

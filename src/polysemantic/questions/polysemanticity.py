@@ -363,10 +363,10 @@ QUIZ = Quiz(
             options=(
                 Option(
                     "The DOI neuron",
-                    "One context says little. The chapter's neuron that answers to 'doi:' "
-                    "also answers to 'TODO' and '€', fires on about half of all "
-                    "positions, and peaks on none of them: a label like that would be wrong "
-                    "most of the time it fires.",
+                    "One context says little. The chapter's most shared neuron answers to "
+                    "four made-up grant numbers, a 'TODO' comment and a currency sign, and "
+                    "fires on about a third of all positions: a label like that would be "
+                    "wrong most of the time it fires.",
                     misconception="a neuron's strongest example tells what it means",
                 ),
                 Option(
