@@ -122,14 +122,17 @@ def test_a_unit_that_fires_on_its_feature_answers_to_it_and_blind_ones_hardly_ev
     assert unrelated_answers(answered[:1], related)[0] == 1 + int(answered[0, 2:].sum())
 
 
-def test_related_features_joins_families_and_context_words_only():
+def test_related_features_joins_families_context_words_and_one_domains_made_up_words():
     related = related_features()
     assert related.diagonal().all() and (related == related.T).all()
     assert related[INDEX["euro"], INDEX["currency"]] and related[INDEX["euro"], INDEX["yen"]]
     assert not related[INDEX["euro"], INDEX["doi"]]
     status = [i for i, f in enumerate(PLANTED) if f.kind == "context" and f.trigger == "status"]
     assert len(status) == 2 and related[status[0], status[1]]
-    assert int(related.sum()) < len(PLANTED) + 200  # almost every feature stands alone
+    grants = [i for i, f in enumerate(PLANTED) if f.name.startswith("grant ")]
+    names = [i for i, f in enumerate(PLANTED) if f.name.startswith("name ")]
+    assert related[grants[0], grants[-1]] and not related[grants[0], names[0]]
+    assert not related[grants[0], INDEX["todo"]] and not related[INDEX["todo"], INDEX["song"]]
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +162,7 @@ def test_the_committed_model_shows_what_chapter_02_says(chapter_02):
     feature spread over domains from many; by the F1 rule, dozens of neurons answer to two
     or more unrelated planted features and as many to one, while on a second shift almost
     none pass; the chance bar for features seen about ten times is near 0.2; the most shared
-    neuron answers to made-up grant numbers, 'TODO' and the currency family."""
+    neuron answers to three or more unrelated features from several domains."""
     c = chapter_02
     held = c["held"]
     assert len(PLANTED) >= 4 * held.neurons.shape[1]
@@ -183,7 +186,7 @@ def test_the_committed_model_shows_what_chapter_02_says(chapter_02):
 
     neuron = int(real.argmax())
     answered = [PLANTED[i] for i in torch.nonzero(c["answered"][neuron])[:, 0].tolist()]
-    assert sum(f.kind == "word" for f in answered) >= 2
+    assert int(real[neuron]) >= 3
     assert len({d for f in answered for d in f.domains}) >= 2  # from several domains
 
 

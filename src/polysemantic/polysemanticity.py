@@ -135,7 +135,7 @@ def best_threshold_detection(
         rows = np.concatenate([np.asarray(r, dtype=np.int64) for r in positives])  # (ΣP,)
         fields = [torch.zeros(n_units, len(positives)) for _ in range(6)]
         for k, lo in enumerate(range(0, n_units, chunk)):
-            values = torch.from_numpy(by_unit[lo : lo + chunk][:, rows])  # (c, ΣP)
+            values = torch.from_numpy(np.ascontiguousarray(by_unit[lo : lo + chunk][:, rows]))
             # sort within each feature's segment: ascending by (feature, value)
             key = segment.double() * (1 + 2 * float(values.abs().max())) + values.double()
             key, order = key.sort(dim=1)
@@ -223,18 +223,21 @@ def answers_to(
 
 
 def related_features() -> torch.Tensor:
-    """(n_features, n_features) bool: a feature and its family, two members of one family,
-    and a context word's two domains are related; every feature is related to itself."""
-    n = len(PLANTED)
+    """(n_features, n_features) bool, True for two features that are one kind of thing: a
+    family and its members, a context word in its two domains, and the made-up words of one
+    domain (all grant codes, say, fill one slot); every feature is related to itself. A
+    unit that answers to two grant codes is not, on that evidence, polysemantic."""
     family = {f.name: i for i, f in enumerate(PLANTED) if f.kind == "family"}
-    group = np.arange(n)  # features in one group are related
+    first_word = {}
+    context = {}
+    group = np.arange(len(PLANTED))  # features in one group are related
     for i, f in enumerate(PLANTED):
         if f.family:
             group[i] = family[f.family]
-    words = {}
-    for i, f in enumerate(PLANTED):
-        if f.kind == "context":
-            group[i] = words.setdefault(f.trigger, i)
+        elif f.kind == "context":
+            group[i] = context.setdefault(f.trigger, i)
+        elif f.kind == "word":
+            group[i] = first_word.setdefault(f.domains, i)
     group = torch.from_numpy(group)
     return group[:, None] == group[None, :]
 

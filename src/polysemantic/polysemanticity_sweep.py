@@ -32,7 +32,6 @@ from polysemantic.polysemanticity import (
     best_threshold_detection,
     chance_f1,
     read_held_out,
-    related_features,
     shifted_positives,
     unrelated_answers,
 )
@@ -93,9 +92,8 @@ def lm_sharing(model: OneLayerTransformer, words_per_domain: int) -> SharingResu
     """The sweep's measure on one model, over the held-out text of its own corpus kind."""
     text = generate(tiny_lm.EVAL_SEED, tiny_lm.EVAL_DOCS, words_per_domain=words_per_domain)
     held = read_held_out(model, text)
-    ids = real_word_ids(words_per_domain)
-    related = related_features()[ids][:, ids]
-    return count_sharing(held.neurons, [held.positives[i] for i in ids], related, held.domains)
+    ids = real_word_ids(words_per_domain)  # each real word counts on its own here
+    return count_sharing(held.neurons, [held.positives[i] for i in ids], None, held.domains)
 
 
 def train_sweep_model(words_per_domain: int, n_steps: int = 1500) -> OneLayerTransformer:
