@@ -53,14 +53,13 @@ def main() -> None:
     from polysemantic.language_model.tiny_lm import TinyLMConfig
 
     total = TinyLMConfig().n_steps
-    print(
-        f"{'threads':<22} {'seconds for ' + str(STEPS) + ' steps':>22} {'predicted full run':>19}"
-    )
+    print(f"{'threads':<24} {'ms per step':>11} {'fixed cost':>10} {'predicted full run':>19}")
     for threads in ("one (as train-lm)", "default"):
-        seconds, n = short_run("one" if threads.startswith("one") else "default")
-        predicted = seconds * total / STEPS
-        print(f"{threads + f' ({n})':<22} {seconds:>22.1f} {predicted:>17.0f} s")
-    print("(the short runs include generating the 7 MB training text once)")
+        per_step, fixed, n = short_run("one" if threads.startswith("one") else "default")
+        predicted = fixed + per_step * total
+        label = f"{threads}: {n}"
+        print(f"{label:<24} {per_step * 1000:>11.1f} {fixed:>8.1f} s {predicted:>17.0f} s")
+    print(f"(fixed cost: the training text and the first steps; {total:,} steps in all)")
     if "--full" in sys.argv:
         polysemantic = Path(sys.executable).with_name("polysemantic")
         with tempfile.TemporaryDirectory() as tmp:
