@@ -14,7 +14,7 @@ effect on the logits is exactly linear: W_out[j] @ W_U. The parameters carry
 TransformerLens's names and layouts (`blocks.0.mlp.W_in` is (d_model, d_mlp)), and
 every activation passes a hook point with TransformerLens's name, so that
 `run_with_cache` and `run_with_hooks` work as they do there, and what a learner
-writes here carries over to GPT-2 (see `to_transformer_lens`). The code follows
+writes here carries over to GPT-2. The code follows
 nanoGPT's `model.py` (Karpathy 2022) in spirit: one file, read top to bottom.
 """
 
@@ -197,29 +197,3 @@ class OneLayerTransformer(nn.Module):
         with torch.no_grad():
             logits = self.run_with_hooks(tokens, [(name, keep) for name in wanted])
         return logits, cache
-
-
-def to_transformer_lens(model: OneLayerTransformer):
-    """The same model as a TransformerLens HookedTransformer (needs `transformer_lens`).
-
-    The state dict already uses TransformerLens's names and layouts, so the conversion is a
-    config and a load: attn-only-free, no LayerNorm, ReLU MLP, learned positions.
-    """
-    from transformer_lens import HookedTransformer, HookedTransformerConfig
-
-    c = model.cfg
-    tl_cfg = HookedTransformerConfig(
-        n_layers=1,
-        d_model=c.d_model,
-        n_ctx=c.n_ctx,
-        d_head=c.d_head,
-        n_heads=c.n_heads,
-        d_mlp=c.d_mlp,
-        d_vocab=c.d_vocab,
-        act_fn="relu",
-        normalization_type=None,
-        positional_embedding_type="standard",
-    )
-    tl_model = HookedTransformer(tl_cfg)
-    tl_model.load_state_dict(model.state_dict(), strict=False)
-    return tl_model
