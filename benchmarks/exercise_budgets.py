@@ -172,6 +172,7 @@ def time_chapters() -> list[tuple[str, int, str, float]]:
     for page in sorted((ROOT / "chapters").glob("*.md")):
         notebook = read_myst_markdown_notebook(page.read_text(encoding="utf-8"))
         _, per_cell, _ = run(notebook, page.parent, env, threads=None)
+        slow.append((page.name, -1, "(every cell)", sum(per_cell.values())))
         slow += [
             (page.name, i, first_line(notebook.cells[i]), s)
             for i, s in per_cell.items()
@@ -183,7 +184,7 @@ def time_chapters() -> list[tuple[str, int, str, float]]:
 def print_slow(title: str, slow: list[tuple[str, int, str, float]]) -> None:
     print(f"\n{title:<38} {'cell':>4}  {'seconds':>7}  first line")
     for name, index, line, seconds in slow:
-        print(f"{name:<38} {index:>4}  {seconds:>7.1f}  {line}")
+        print(f"{name:<38} {'all' if index < 0 else index:>4}  {seconds:>7.1f}  {line}")
 
 
 def time_grading() -> None:

@@ -9,7 +9,8 @@ browser: nothing is downloaded) and joined by pypdf into one file:
 - a page is printed once its plotly figures have drawn (polysemantic-plotly.js marks
   each `data-settled`), MathJax has typeset and the fonts have loaded. The window is
   as wide as the paper's printable width and uses print media, so the figures are
-  laid out for the printed column. The theme's print rules drop the sidebars, the
+  laid out for the printed column; a 3-D scene (WebGL, which does not print) is
+  printed as its picture. The theme's print rules drop the sidebars, the
   header bar and the page navigation; polysemantic-book.css's wrap code and keep
   cells whole; closed dropdowns are opened, and what would scroll sideways on a
   screen (the byte viewer, a wide table) is scaled down to the column;
@@ -60,6 +61,20 @@ _SETTLE = """async (timeoutMs) => {
   const start = performance.now();
   while (!figures().every(drawn) && performance.now() - start < timeoutMs) {
     await new Promise((r) => setTimeout(r, 50));
+  }
+  // A 3-D scene is drawn by WebGL, which does not print: it is swapped for its picture.
+  for (const plot of document.querySelectorAll(".ps-plotly .js-plotly-plot")) {
+    if (!plot.querySelector(".gl-container canvas")) continue;
+    const box = plot.getBoundingClientRect();
+    const picture = document.createElement("img");
+    picture.src = await Plotly.toImage(plot, {
+      format: "png", width: Math.round(box.width), height: Math.round(box.height), scale: 2,
+    });
+    picture.alt = plot.closest("figure")?.getAttribute("aria-label") || "";
+    picture.style.width = `${box.width}px`;
+    plot.style.display = "none";
+    plot.after(picture);
+    await picture.decode();
   }
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     await MathJax.startup.promise;
@@ -209,6 +224,8 @@ def print_pages(
                     refused.append(route.request.url)
                     route.abort("blockedbyclient")
 
+            # A busy machine is slow to load a page and to print it.
+            context.set_default_timeout(max(settle_timeout, SETTLE_TIMEOUT_S) * 2000)
             context.route("**/*", gate)
             tab = context.new_page()
             tab.emulate_media(media="print", color_scheme="light")
@@ -237,7 +254,6 @@ def print_pages(
                         margin={side: f"{MARGIN_MM}mm" for side in SIDES},
                         print_background=True,
                         outline=False,
-                        tagged=True,
                     )
                 )
         finally:
