@@ -17,6 +17,7 @@ browser: nothing is downloaded) and joined by pypdf into one file:
 - one bookmark per chapter of the table of contents, with its exercise and solution
   pages under it; links between pages become links inside the PDF, links to other
   files of the book point at the published book;
+- under every sheet, the page's title and the sheet's number among that page's own;
 - fonts are embedded (Chromium embeds a subset of every font it prints).
 """
 
@@ -28,6 +29,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import escape as html_escape
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -101,6 +103,14 @@ _SETTLE = """async (timeoutMs) => {
     scaled: scaled,
   };
 }"""
+
+
+# Under every page: the page's title, and where this sheet is among the page's own.
+_FOOTER = (
+    '<div style="width:100%;font-size:8px;color:#555;text-align:center;'
+    'font-family:sans-serif">{title} · <span class="pageNumber"></span> / '
+    '<span class="totalPages"></span></div>'
+)
 
 
 class PdfError(RuntimeError):
@@ -254,6 +264,9 @@ def print_pages(
                         margin={side: f"{MARGIN_MM}mm" for side in SIDES},
                         print_background=True,
                         outline=False,
+                        display_header_footer=True,
+                        header_template="<span></span>",
+                        footer_template=_FOOTER.format(title=html_escape(page.title)),
                     )
                 )
         finally:
