@@ -2,7 +2,8 @@
 under 60 s, and the grader grades a complete chapter 06 or 08 submission in under 30 s
 (2-core CPU).
 
-    python benchmarks/exercise_budgets.py [--no-grading] [--no-chapters] [NOTEBOOK ...]
+    python benchmarks/exercise_budgets.py [--shipped-only] [--no-chapters] [--no-grading]
+                                          [NOTEBOOK ...]
 
 Each exercise notebook, with the solution's code filled in (its solution notebook
 without the cells tagged `solution-only`, outputs cleared), runs top to bottom in a
@@ -108,7 +109,7 @@ def run(notebook: nbformat.NotebookNode, cwd: Path, env: dict[str, str], *, thre
         start = time.perf_counter()
         NotebookClient(
             copy,
-            timeout=600,
+            timeout=3600,  # a cell may take long on a busy machine: it is timed, not cut
             kernel_name="python3",
             record_timing=True,
             resources={"metadata": {"path": str(cwd)}},
@@ -132,7 +133,7 @@ def first_line(cell: nbformat.NotebookNode) -> str:
     return (lines[0] if lines else "").strip()[:60]
 
 
-def time_notebooks(paths: list[Path]) -> list[tuple[str, int, str, float]]:
+def time_notebooks(paths: list[Path], *, compare: bool) -> list[tuple[str, int, str, float]]:
     n_default = default_threads()
     env = lab_environment()
     print(
@@ -145,12 +146,13 @@ def time_notebooks(paths: list[Path]) -> list[tuple[str, int, str, float]]:
         notebook = filled_in(path)
         cwd = ROOT / "exercises"  # where a learner's copy sits: my-exercises/, one level down
         # Taking turns at going first: a first run may warm a cache for the second.
-        if k % 2 == 0:
+        default = float("nan")
+        if compare and k % 2 == 0:
             default, _, _ = run(notebook, cwd, env, threads=n_default)
         shipped, per_cell, threads = run(notebook, cwd, env, threads=None)
-        if k % 2 == 1:
+        if compare and k % 2 == 1:
             default, _, _ = run(notebook, cwd, env, threads=n_default)
-        verdict = "within" if max(default, shipped) < NOTEBOOK_BUDGET else "OVER"
+        verdict = "within" if shipped < NOTEBOOK_BUDGET else "OVER"
         print(
             f"{path.name:<38} {default:>9.1f} {shipped:>6.1f} ({threads} thr)   {verdict}",
             flush=True,
@@ -208,11 +210,15 @@ def main(argv: list[str]) -> None:
     parser.add_argument("notebooks", nargs="*", type=Path, help="solution notebooks (all)")
     parser.add_argument("--no-chapters", action="store_true", help="skip the chapter pages")
     parser.add_argument("--no-grading", action="store_true", help="skip the grading runs")
+    parser.add_argument(
+        "--shipped-only", action="store_true", help="skip the runs on torch's default threads"
+    )
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "solutions").glob("*.ipynb"))
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"{os.cpu_count()} CPUs, load average {load} (1, 5, 15 min)\n")
-    print_slow("slow cells, as shipped (2 s or more)", time_notebooks(paths))
+    slow = time_notebooks(paths, compare=not args.shipped_only)
+    print_slow("slow cells, as shipped (2 s or more)", slow)
     if not args.no_chapters:
         print_slow("chapter pages, as the book runs them", time_chapters())
     if not args.no_grading:
