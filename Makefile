@@ -1,4 +1,4 @@
-# The README's commands: `make book`, `make lab`, `make handouts` and `make test`.
+# The README's commands: `make book`, `make lab`, `make handouts`, `make pdf` and `make test`.
 # Each creates .venv if it is missing and installs the course into it.
 
 PYTHON ?= python3
@@ -19,7 +19,7 @@ ifeq ($(filter $(SOLUTIONS),yes no),)
 $(error SOLUTIONS must be yes or no, not '$(SOLUTIONS)')
 endif
 
-.PHONY: book lab test install exercises handouts serve clean
+.PHONY: book lab test install exercises handouts pdf serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ test: $(STAMP)
 
 handouts: $(STAMP)
 	$(BIN)/polysemantic handouts --force
+
+# The whole book as one PDF, _build/html/polysemantic.pdf (the book links it), printed
+# by headless Chromium from the built pages; `make pdf SOLUTIONS=no` prints the class's.
+pdf: book
+	$(BIN)/polysemantic pdf
 
 exercises: $(STAMP)
 	$(BIN)/polysemantic exercises

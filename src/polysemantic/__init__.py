@@ -17,10 +17,34 @@ Where things are (a chapter's stem names its page, notebooks, code and tests):
     data, figures, viewer, progress                 shared by the chapters
     authoring                                       exercise generation, the book's extension
     cli                                             the `polysemantic` command
+
+Importing the notebook helpers (`from polysemantic import check`, every exercise
+notebook's setup cell) also puts torch on one thread, unless OMP_NUM_THREADS or
+MKL_NUM_THREADS says otherwise: the course's models are small, and on a busy 2-core
+laptop torch's default threads make a notebook's training loops several times
+slower (benchmarks/exercise_budgets.py prints both). `torch.set_num_threads(n)`
+after the setup cell undoes it.
 """
+
+import os
 
 __version__ = "0.1.0"
 __all__ = ["check", "needs_answer", "quiz", "score"]
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+_threads_chosen = False
+
+
+def small_models_on_one_thread() -> None:
+    """Run torch on one thread (once), unless a thread variable of the environment
+    chose a number: small models only pay for the threads' hand-offs."""
+    global _threads_chosen
+    if _threads_chosen:
+        return
+    _threads_chosen = True
+    if not any(os.environ.get(name) for name in THREAD_VARIABLES):
+        import torch
+
+        torch.set_num_threads(1)
 
 
 def __getattr__(name: str):
@@ -29,5 +53,6 @@ def __getattr__(name: str):
     if name in __all__:
         from polysemantic import course
 
+        small_models_on_one_thread()
         return getattr(course, name)
     raise AttributeError(f"module 'polysemantic' has no attribute {name!r}")

@@ -9,6 +9,7 @@ polysemantic book [--without-solutions] build the HTML book into _build/html
 polysemantic lab                        open your copies of the exercises in JupyterLab
 polysemantic artifacts                  regenerate chapter 06's full-size results
 polysemantic handouts [CHAPTER...]      printable PDFs into _build/handouts
+polysemantic pdf                        the built book as one PDF, _build/html/polysemantic.pdf
 """
 
 from __future__ import annotations
@@ -336,6 +337,25 @@ def cmd_handouts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pdf(args: argparse.Namespace) -> int:
+    from polysemantic.authoring.book_pdf import PdfError, build
+
+    root = _root(args.root)
+    if not (root / "book" / "_toc.yml").exists():
+        return _fail("pdf", f"no book/_toc.yml in {root}")
+    print("printing the built book's pages in Chromium ...", flush=True)
+    try:
+        made = build(root, args.html, args.out, paper=args.paper)
+    except PdfError as error:
+        return _fail("pdf", str(error))
+    chapters = sum(page.is_chapter for page in made.pages)
+    print(
+        f"wrote {made.path} ({made.n_pages} pages, {chapters} chapters bookmarked, "
+        f"{made.path.stat().st_size / 1e6:.1f} MB) in {made.seconds:.0f} s"
+    )
+    return 0
+
+
 def cmd_book(args: argparse.Namespace) -> int:
     from polysemantic.authoring.build import BuildError, build_book
     from polysemantic.authoring.solution_scan import scan_site, solution_secrets
@@ -549,6 +569,19 @@ def main(argv: list[str] | None = None) -> int:
     handouts.add_argument("--force", action="store_true", help="replace existing handouts")
     handouts.add_argument("--root", help="the course folder (default: found from here)")
     handouts.set_defaults(run=cmd_handouts)
+
+    pdf = commands.add_parser("pdf", help="the built book as one PDF (after `polysemantic book`)")
+    pdf.add_argument(
+        "--paper", choices=("a4", "us-letter"), default="a4", help="paper size (default a4)"
+    )
+    pdf.add_argument(
+        "--html", type=Path, metavar="DIR", help="the built book (default _build/html)"
+    )
+    pdf.add_argument(
+        "--out", type=Path, metavar="PDF", help="where to write (default DIR/polysemantic.pdf)"
+    )
+    pdf.add_argument("--root", help="the course folder (default: found from here)")
+    pdf.set_defaults(run=cmd_pdf)
 
     args = parser.parse_args(argv)
     try:
