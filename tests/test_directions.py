@@ -7,12 +7,16 @@ import torch
 from polysemantic.course import COURSE, checker
 from polysemantic.data import seeded, sparse_features
 from polysemantic.directions import (
+    BasisConfig,
     concepts_per_neuron,
     find_directions,
     neurons_per_concept,
     plane_directions,
+    random_basis_share,
     random_rotation,
     read_concepts,
+    top_axis_share,
+    train_tied_autoencoders,
 )
 
 
@@ -102,3 +106,41 @@ def test_one_direction_for_two_concepts_fails():
 
     result = checker.run_check(FIND.id, doubled)
     assert result.points < FIND.points
+
+
+def test_only_what_treats_the_axes_one_by_one_privileges_the_basis():
+    """The page's experiment: linear, no L1, SGD ends in a random basis (the share on the
+    top axis is that of random directions, about half); a ReLU or an L1 penalty alone lifts
+    it close to 0.9 and puts every feature on an axis in about half the models; Adam alone
+    moves it below the random value."""
+    random = float(random_basis_share(6, 100_000, seeded(0)).mean())
+    assert abs(random - 0.5) < 0.02
+    shares = {
+        name: top_axis_share(train_tied_autoencoders(cfg))
+        for name, cfg in {
+            "baseline": BasisConfig(),
+            "relu": BasisConfig(relu=True),
+            "l1": BasisConfig(l1=0.05),
+            "adam": BasisConfig(optimizer="adam"),
+        }.items()
+    }
+    assert abs(float(shares["baseline"].mean()) - random) < 0.04
+    assert int((shares["baseline"].min(-1).values > 0.9).sum()) == 0
+    for name in ("relu", "l1"):
+        assert 0.8 < float(shares[name].mean()) < 0.95, name
+        assert 5 <= int((shares[name].min(-1).values > 0.9).sum()) <= 11, name
+    assert float(shares["adam"].mean()) < random - 0.07
+
+
+def test_top_axis_share_is_one_on_an_axis_and_one_over_n_when_spread():
+    W = torch.tensor([[2.0, 0.5], [0.0, -0.5], [0.0, 0.5], [0.0, 0.5]])
+    assert torch.allclose(top_axis_share(W), torch.tensor([1.0, 0.25]))
+
+
+def test_a_linear_sgd_autoencoder_ends_in_a_random_basis_because_its_training_is_equivariant():
+    """Rotating the starting weights rotates the whole SGD run: same data, W -> Q W."""
+    cfg = BasisConfig(n_instances=1, n_steps=200)
+    W = train_tied_autoencoders(cfg)[0]
+    Q = random_rotation(6, seeded(9))
+    W0 = torch.randn(1, 6, 6, generator=seeded(cfg.seed)) * cfg.init_scale
+    assert torch.allclose(train_tied_autoencoders(cfg, start=Q @ W0)[0], Q @ W, atol=1e-4)

@@ -1,6 +1,9 @@
 """Chapter 06's library: exact geometry on hand-built configurations, and the model."""
 
+import inspect
 import math
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,6 +23,7 @@ from polysemantic.superposition import (
     toy_forward,
     train_toy_model_simple,
 )
+from polysemantic.superposition_sweeps import privileged_basis_sweep
 from polysemantic.toy_training import train_toy_model
 
 
@@ -306,3 +310,26 @@ def test_the_fast_trainer_refuses_the_relu_hidden_model():
     cfg = ToyModelConfig(n_features=3, n_hidden=2, n_instances=1, n_steps=1, relu_hidden=True)
     with pytest.raises(ValueError, match="train_toy_model_simple"):
         train_toy_model(cfg, 1.0, 0.5)
+
+
+def test_the_D_i_add_up_to_m_for_an_even_hidden_space_but_not_for_every_W():
+    """Chapter 06: Σ D_i = m is a property of trained solutions (W Wᵀ = λI gives exactly
+    m), not an identity: a random 20 x 200 W sums to about 18, two features on one line
+    in two dimensions to 1."""
+    Q = torch.linalg.qr(torch.randn(20, 20, generator=torch.Generator().manual_seed(0)))[0]
+    tight = Q @ torch.cat([torch.eye(20)] * 10, dim=1) * 0.7  # W Wᵀ = 4.9 I, 200 features
+    assert torch.allclose(feature_dimensionality(tight).sum(), torch.tensor(20.0), atol=1e-3)
+    random_W = torch.randn(20, 200, generator=torch.Generator().manual_seed(0))
+    assert 17.5 < float(feature_dimensionality(random_W).sum()) < 18.8
+    one_line = torch.tensor([[1.0, 1.0], [0.0, 0.0]])
+    assert feature_dimensionality(one_line).tolist() == [0.5, 0.5]
+
+
+def test_the_learning_rates_chapter_06_states_are_the_ones_its_cells_pass():
+    page = (Path(__file__).parents[1] / "chapters" / "06_superposition.md").read_text()
+    cells = re.findall(r"```\{code-cell\}.*?```", page, flags=re.S)
+    passed = {float(v) for cell in cells for v in re.findall(r"\blr=([0-9.e-]+)", cell)}
+    assert passed == {1e-2, 2e-2}
+    stated = page[page.index("The live runs on this page use") :][:400]
+    assert "1e-2 for the five features in two" in stated and "2e-2 for the model" in stated
+    assert inspect.signature(privileged_basis_sweep).parameters["lr"].default == 2e-2

@@ -9,8 +9,10 @@ from polysemantic.data import seeded, sparse_features
 from polysemantic.monosemanticity import response_matrix, signed_response_matrix
 from polysemantic.why_it_matters import (
     ablation_damage,
+    cosines_with_features,
     edit_out_feature,
     per_feature_error,
+    plant_dangerous_feature,
     planted_activations,
     probe_accuracy,
     remove_direction,
@@ -89,7 +91,53 @@ def test_removing_a_direction_leaves_nothing_along_it():
 def test_a_probe_finds_a_planted_feature_that_no_single_neuron_shows(crowded):
     W, b_hidden, _, x = crowded
     labels = (torch.rand(len(x), generator=seeded(3)) < 0.5).float()
-    h = planted_activations(W, b_hidden, x, labels, strength=0.5)
+    h = planted_activations(W, b_hidden, x, labels, torch.full((4,), 0.5))
     assert float(probe_accuracy(h, labels)) > 0.9
     noise = (torch.rand(len(x), generator=seeded(4)) < 0.5).float()
     assert float(probe_accuracy(h, noise)) < 0.6  # a label the activations do not carry
+
+
+def test_the_quiz_quotes_the_numbers_the_chapter_computes(crowded):
+    """Chapter 07's quiz quotes the ablation, the direction edit and the planted-feature
+    audit; each number is recomputed here from the chapter's own code."""
+    from polysemantic.questions.why_it_matters import QUIZ
+
+    W, b_hidden, b_out, x = crowded
+    R = response_matrix(W, b_hidden)
+    neuron = int(R[:, 0].argmax())
+    ablate = ablation_damage(W, b_hidden, b_out, x, neuron)
+    remove = edit_out_feature(W, b_hidden, b_out, x, 0)
+    audit = plant_dangerous_feature(W, b_hidden)
+    text = " ".join(
+        f"{item.prompt} {option.text} {option.why} {' '.join(item.evidence)}"
+        for item in QUIZ.items
+        for option in item.options
+    )
+    assert f"ablate neuron {neuron}," in text
+    for number in (
+        f"{ablate[0]:.4f}",  # the target's damage
+        f"{ablate[1:].sum():.4f}",  # the other seven's
+        f"{ablate[1]:.4f}",  # a feature the neuron lowers
+        f"{remove[1:].sum():.4f}".replace("-", "−"),  # the direction edit's, as printed
+        f"{probe_accuracy(audit.h, audit.dangerous):.1%}",
+        f"{1 - audit.dangerous.mean():.1%}",
+    ):
+        assert number in text, number
+
+
+def test_the_planted_feature_is_no_copy_of_a_feature_and_only_the_whole_layer_finds_it(crowded):
+    """The page's verification: the planted direction is 40-50 degrees from the nearest
+    feature (not collinear with any); it is no neuron's strongest response; the probe on
+    all four neurons beats every one-neuron probe, two of which do no better than always
+    answering 'absent'."""
+    W, b_hidden, _, _ = crowded
+    audit = plant_dangerous_feature(W, b_hidden)
+    nearest = float(cosines_with_features(W, audit.direction).abs().max())
+    assert 40 < float(torch.rad2deg(torch.acos(torch.tensor(nearest)))) < 50
+    R = response_matrix(W, b_hidden)
+    assert bool((torch.relu(audit.direction + b_hidden) < R.max(1).values).all())
+    absent = float(1 - audit.dangerous.mean())
+    whole = float(probe_accuracy(audit.h, audit.dangerous))
+    single = [float(probe_accuracy(audit.h[:, [j]], audit.dangerous)) for j in range(4)]
+    assert whole > absent + 0.15 and whole > max(single) + 0.02
+    assert sum(s < absent + 0.005 for s in single) == 2

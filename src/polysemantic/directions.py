@@ -4,13 +4,20 @@ A representation stores concept i along a direction d_i of activation space;
 neuron j is the j-th coordinate axis. Rotate a clean, one-concept-per-neuron
 representation by a random orthogonal matrix and every neuron mixes every
 concept, while each concept is still read exactly by projecting onto its
-direction. Only an element-wise nonlinearity (a ReLU) makes the neuron axes
-special: a privileged basis (Elhage et al. 2022, §2 and "Privileged Basis").
+direction. What makes the neuron axes special, a privileged basis, is anything
+that treats coordinates one by one: a ReLU, an L1 penalty on the activations, or
+an optimiser like Adam (Elhage et al. 2022, "Privileged Basis"; Elhage, Lasenby
+and Olah 2023). `train_tied_autoencoders` varies each one.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
+
+from polysemantic.data import seeded, sparse_features
+from polysemantic.progress import progress
 
 
 def random_rotation(dim: int, generator: torch.Generator) -> torch.Tensor:
@@ -79,3 +86,77 @@ def find_directions(activations: torch.Tensor, n_concepts: int) -> torch.Tensor:
         found.append(d / d.norm())
         left &= ~group
     return torch.stack(found, 1)  # (n_neurons, n_concepts)
+
+
+# ---------------------------------------------------------------------------
+# What privileges a basis. A tied linear autoencoder, x̂ = Wᵀ W x, computes the
+# same function for W and Q W (any rotation Q of the hidden space), and plain SGD
+# from an isotropic start treats every rotation alike, so the hidden basis it ends
+# in is a random one. Three ingredients each break that symmetry: a ReLU on the
+# hidden layer (acts per axis), an L1 penalty on the activations (the L1 norm
+# changes under rotation) and Adam (scales each parameter's step by its own
+# gradient history). Elhage et al. 2022, "Privileged Basis"; Elhage, Lasenby and
+# Olah 2023 for Adam in the residual stream.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BasisConfig:
+    n_features: int = 6
+    n_neurons: int = 6  # as many as features: no superposition, only a choice of basis
+    n_instances: int = 16  # one model per seed, trained in one run
+    feature_probability: float = 0.2
+    relu: bool = False  # h = ReLU(W x) instead of h = W x
+    l1: float = 0.0  # penalty on Σ_j |h_j|
+    optimizer: str = "sgd"  # "sgd" (rotation-equivariant) or "adam" (per-coordinate)
+    lr: float | None = None  # None: 0.1 for SGD, 1e-2 for Adam
+    init_scale: float = 0.01  # small, so training decides the basis, not the draw
+    n_steps: int = 1500
+    batch_size: int = 256
+    seed: int = 0
+
+
+def train_tied_autoencoders(cfg: BasisConfig, start: torch.Tensor | None = None) -> torch.Tensor:
+    """Train cfg.n_instances tied autoencoders x̂ = Wᵀ h, h = W x (or ReLU(W x)), on
+    sparse features with loss ||x − x̂||² + l1·Σ|h|: returns W (n_instances, n_neurons,
+    n_features), column i the direction feature i gets. `start` replaces the random
+    starting W (same shape), to test how a run changes when its start is rotated."""
+    g = seeded(cfg.seed)
+    i, m, n = cfg.n_instances, cfg.n_neurons, cfg.n_features
+    W = torch.randn(i, m, n, generator=g) * cfg.init_scale  # isotropic: no direction favoured
+    W = torch.nn.Parameter(W if start is None else start.clone())
+    if cfg.optimizer == "sgd":
+        optimizer = torch.optim.SGD([W], lr=cfg.lr or 0.1)
+    elif cfg.optimizer == "adam":
+        optimizer = torch.optim.Adam([W], lr=cfg.lr or 1e-2)
+    else:
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', not {cfg.optimizer!r}")
+    for _ in progress(range(cfg.n_steps), desc="training"):
+        x = sparse_features(
+            cfg.batch_size, n, cfg.feature_probability, n_instances=i, generator=g
+        )  # (batch, i, n)
+        h = torch.einsum("imn,bin->bim", W, x)  # (batch, i, m)
+        if cfg.relu:
+            h = torch.relu(h)
+        x_hat = torch.einsum("imn,bim->bin", W, h)  # (batch, i, n)
+        loss = ((x - x_hat) ** 2).sum(-1).mean(0) + cfg.l1 * h.abs().sum(-1).mean(0)  # (i,)
+        optimizer.zero_grad()
+        loss.sum().backward()
+        optimizer.step()
+    return W.detach()
+
+
+def top_axis_share(W: torch.Tensor) -> torch.Tensor:
+    """How much of each feature's direction lies on its strongest neuron axis.
+
+    W: (..., n_neurons, n_features) -> (..., n_features): max_j W[j, i]² / Σ_j W[j, i]².
+    1 when feature i lies along one axis; 1/n_neurons when it is spread evenly.
+    """
+    squares = W**2
+    return squares.max(-2).values / squares.sum(-2).clamp_min(1e-12)
+
+
+def random_basis_share(n_neurons: int, n_draws: int, generator: torch.Generator) -> torch.Tensor:
+    """top_axis_share of directions drawn uniformly at random: what a rotation-invariant
+    training ends with. -> (n_draws,)."""
+    return top_axis_share(torch.randn(n_neurons, n_draws, generator=generator))

@@ -9,9 +9,11 @@ neuron basis is privileged but does not line up with the features
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
+from polysemantic.data import seeded, sparse_features
 from polysemantic.monosemanticity import MonosemanticConfig, autoencoder_output, train_autoencoder
 
 Edit = Callable[[torch.Tensor], torch.Tensor]
@@ -96,15 +98,54 @@ def remove_feature_from_activations(
 
 
 def planted_activations(
-    W: torch.Tensor, b_hidden: torch.Tensor, x: torch.Tensor, planted: torch.Tensor, strength: float
+    W: torch.Tensor,
+    b_hidden: torch.Tensor,
+    x: torch.Tensor,
+    planted: torch.Tensor,
+    direction: torch.Tensor,
 ) -> torch.Tensor:
-    """Hidden activations with one extra feature written along a spread-out direction.
+    """Hidden activations with one extra feature written along `direction`.
 
-    planted: (batch,) the extra feature's values; its direction puts `strength` on
-    every neuron, so no single neuron stands out. Returns (batch, n_neurons).
+    x: (batch, n_features); planted: (batch,) the extra feature's values; direction:
+    (n_neurons,), its length the feature's strength. Returns (batch, n_neurons):
+    ReLU(W x + b_hidden + planted · direction).
     """
-    spread = torch.full((W.shape[0],), strength)
-    return torch.relu(x @ W.T + b_hidden + planted[:, None] * spread)
+    return torch.relu(x @ W.T + b_hidden + planted[:, None] * direction)
+
+
+@dataclass
+class Audit:
+    """The chapter's verification set-up: inputs, a planted feature and its direction."""
+
+    x: torch.Tensor  # (batch, n_features) the ordinary features
+    dangerous: torch.Tensor  # (batch,) 1.0 where the planted feature is on
+    direction: torch.Tensor  # (n_neurons,) where it is written; its length is its strength
+    h: torch.Tensor  # (batch, n_neurons) the hidden activations with it planted
+
+
+def plant_dangerous_feature(
+    W: torch.Tensor,
+    b_hidden: torch.Tensor,
+    n_inputs: int = 5000,
+    share: float = 0.3,
+    strength: float = 0.6,
+    seed: int = 2,
+) -> Audit:
+    """Plant a "dangerous" feature, on in `share` of the inputs (value 1), along a random
+    direction of the hidden space (drawn, like the inputs, from `seed`), of length
+    `strength`. The direction is not chosen to line up with any feature's."""
+    generator = seeded(seed)
+    x = sparse_features(n_inputs, W.shape[1], 0.1, generator=generator)
+    dangerous = (torch.rand(n_inputs, generator=generator) < share).float()
+    direction = torch.randn(W.shape[0], generator=generator)
+    direction = strength * direction / direction.norm()
+    return Audit(x, dangerous, direction, planted_activations(W, b_hidden, x, dangerous, direction))
+
+
+def cosines_with_features(W: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
+    """cos(direction, W[:, i]) for every feature i: W (n_neurons, n_features),
+    direction (n_neurons,) -> (n_features,)."""
+    return (direction / direction.norm()) @ (W / W.norm(dim=0, keepdim=True))
 
 
 def remove_direction(h: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:

@@ -155,6 +155,8 @@ MISCONCEPTIONS: dict[str, tuple[str, ...]] = {
     "05_directions": (
         "“A neuron is a concept.” A neuron is an axis; concepts are directions.",
         "“Rotating the layer loses information.” Nothing is lost; only the axes stop matching.",
+        "“Any trained layer has a privileged basis.” Only what treats the axes one by one (a "
+        "ReLU, an L1 penalty, Adam) privileges them; the residual stream has none.",
     ),
     "06_superposition": (
         "“Superposition needs neurons.” The linear toy model has no privileged basis and "

@@ -304,7 +304,7 @@ QUIZ = Quiz(
                 Option(
                     "Much worse with the ReLU, unchanged without it",
                     "0.0054 becomes 0.6476 with the ReLU; 0.0014 stays 0.0014 without it. "
-                    "Only an element-wise nonlinearity makes the neuron axes special.",
+                    "Here the ReLU, acting on each neuron alone, makes the axes special.",
                     right=True,
                 ),
                 Option(
@@ -329,9 +329,11 @@ QUIZ = Quiz(
                     misconception="enough neurons make a basis privileged",
                 ),
                 Option(
-                    "Training with gradient descent",
-                    "A purely linear layer, trained or not, has no preferred basis: every "
-                    "rotation of it computes the same function.",
+                    "Training with plain SGD",
+                    "The linear baseline trained with SGD ends with about half of each "
+                    "feature's weight on its top axis, like directions drawn at random: SGD "
+                    "treats every rotation alike.",
+                    misconception="any training picks out the neuron axes",
                 ),
                 Option(
                     "The order in which the neurons are numbered",
@@ -339,14 +341,18 @@ QUIZ = Quiz(
                     "privileged basis resists.",
                 ),
                 Option(
-                    "Something that acts on each neuron separately, such as a ReLU",
-                    "An element-wise nonlinearity treats the neuron axes differently from "
-                    "every other direction, so the network has a reason to put concepts on "
-                    "them.",
+                    "Something that treats each axis on its own: a ReLU, an L1 penalty on "
+                    "the activations, or Adam's per-coordinate steps",
+                    "Each of the three, changed alone, moves the share on the top axis away "
+                    "from that of random directions: the ReLU and the L1 penalty towards 1 "
+                    "(one feature per neuron), Adam below it.",
                     right=True,
                 ),
             ),
-            evidence=("An element-wise nonlinearity changes that",),
+            evidence=(
+                "baseline: linear, no L1, SGD",
+                "A privileged basis means the axes matter, not that concepts sit on them",
+            ),
         ),
         QuizItem(
             prompt="Five concepts lie in the plane of two neurons. Is there a way to turn the "

@@ -200,9 +200,19 @@ def _finds_the_planted_features(inputs: dict, truth: dict, W_dec) -> Verdict:
         return Verdict(
             False,
             f"recovery score {recovery:.3f}: the dictionary misses some "
-            "planted directions (0.95 or more expected)",
+            "planted directions (0.95 or more expected)" + _NEAR_MISS * (recovery >= 0.85),
         )
     return Verdict(True, f"recovery score {recovery:.3f}, unit-length columns")
+
+
+# Unit columns and a score just under 0.95: a learner's loop that renormalised after each
+# step but did not remove the gradient's component along each column first scored 0.951
+# on the public case, a hair above the bar (three directions at cosines 0.80 to 0.90).
+_NEAR_MISS = (
+    ". With unit-length columns and a score just under 0.95, the usual cause is the "
+    "step itself: remove from W_dec.grad its component along each column before "
+    "optimizer.step(), not only renormalise after it"
+)
 
 
 def _sign_not_renormalised(inputs: dict, truth: dict, W_dec) -> bool:

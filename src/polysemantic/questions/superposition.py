@@ -35,6 +35,15 @@ def _batch_case(seed: int, batch: int, i: int, n: int) -> dict[str, torch.Tensor
     }
 
 
+def _batch_at_the_boundary(seed: int) -> dict[str, torch.Tensor]:
+    """Some coins exactly equal to their instance's p: such a feature is off (coin < p)."""
+    case = _batch_case(seed, 8, 3, 5)
+    at_p = torch.rand(case["coins"].shape, generator=seeded(seed + 1)) < 0.3
+    p = case["feature_probability"][:, None].expand_as(case["coins"])
+    case["coins"] = torch.where(at_p, p, case["coins"])
+    return case
+
+
 def _forward_case(seed: int, i: int, m: int, n: int, batch: int = 16) -> dict[str, torch.Tensor]:
     g = seeded(seed)
     return {
@@ -60,6 +69,18 @@ def _random_W(seed: int, *shape: int) -> dict[str, torch.Tensor]:
     return {"W": torch.randn(*shape, generator=seeded(seed))}
 
 
+def _with_a_zero_direction(seed: int) -> dict[str, torch.Tensor]:
+    """Random W (3 x 6) whose features 1 and 4 have the zero direction (D = 0)."""
+    W = torch.randn(3, 6, generator=seeded(seed))
+    W[:, [1, 4]] = 0.0
+    return {"W": W}
+
+
+def _dimensionality_unguarded(W: torch.Tensor) -> torch.Tensor:
+    W_hat = W / W.norm(dim=-2, keepdim=True)  # 0 / 0 for a zero direction
+    return (W**2).sum(-2) / ((W_hat.transpose(-1, -2) @ W) ** 2).sum(-1)
+
+
 def _directions(seed: int, k: int) -> dict[str, torch.Tensor]:
     g = seeded(seed)
     angles = torch.rand(k, generator=g) * 2 * torch.pi
@@ -69,6 +90,12 @@ def _directions(seed: int, k: int) -> dict[str, torch.Tensor]:
 
 def _gaps_in_index_order(polar: torch.Tensor) -> torch.Tensor:
     return (torch.roll(polar, -1) - polar) % 360.0
+
+
+def _gaps_from_minus_180(W: torch.Tensor) -> torch.Tensor:
+    """Sorted by atan2's own range, (−180°, 180°]: the right gaps, from another start."""
+    ordered = torch.sort(torch.rad2deg(torch.atan2(W[1], W[0]))).values
+    return torch.diff(ordered, append=ordered[:1] + 360.0)
 
 
 def _phase_models(seed: int, n: int, k: int) -> dict[str, torch.Tensor]:
@@ -86,6 +113,22 @@ def _phase_models(seed: int, n: int, k: int) -> dict[str, torch.Tensor]:
             W[-1, -1] = -1.0
         models.append(W + 0.02 * torch.randn(n - 1, n, generator=g))
     return {"W": torch.stack(models)}
+
+
+def _at_the_norm_threshold(n: int) -> dict[str, torch.Tensor]:
+    """Models whose extra feature has norm exactly 0.5: represented (not < 0.5); alone
+    in its dimension (dedicated) or sharing it (superposition)."""
+    dedicated = torch.zeros(n - 1, n)
+    dedicated[:-1, :-2] = torch.eye(n - 2)
+    dedicated[-1, -1] = 0.5
+    shared = dedicated.clone()
+    shared[-1, -2] = -1.0
+    return {"W": torch.stack([dedicated, shared])}
+
+
+def _classify_norm_at_most(W: torch.Tensor) -> torch.Tensor:
+    phase = classify_extra_feature(W)
+    return torch.where(feature_norms(W)[..., -1] <= 0.5, NOT_REPRESENTED, phase)
 
 
 # ---------------------------------------------------------------------------
@@ -125,14 +168,23 @@ def _train_reference(importance, feature_probability, n_hidden, n_steps, seed):
 
 
 def _train_with_a_mistake(
-    importance, feature_probability, n_hidden, n_steps, seed, *, weighted=True, relu=True, lr=1e-2
+    importance,
+    feature_probability,
+    n_hidden,
+    n_steps,
+    seed,
+    *,
+    weighted=True,
+    relu=True,
+    lr=1e-2,
+    train_bias=True,
 ):
     """A learner's loop, written out, with one of the common mistakes switched on."""
     g = seeded(seed)
     i, n = importance.shape
     W = torch.nn.Parameter(torch.randn(i, n_hidden, n, generator=g) * 0.5)
     b = torch.nn.Parameter(torch.zeros(i, n))
-    optimizer = torch.optim.AdamW([W, b], lr=lr)
+    optimizer = torch.optim.AdamW([W, b] if train_bias else [W], lr=lr)
     for _ in range(n_steps):
         shape = (TRAINING_BATCH, i, n)
         x = sparse_batch(
@@ -217,6 +269,18 @@ def _sign_no_relu(inputs: dict, truth: dict, W) -> bool:
     return int((norms > 0.9).sum()) == 2 and int((norms > 0.2).sum()) == 2
 
 
+def _sign_bias_not_trained(inputs: dict, truth: dict, W) -> bool:
+    """Trained, but without a bias: the sparse model's features reach full length (four or
+    more of norm > 0.85) yet sit in antipodal pairs, not a pentagon, and a dense model
+    keeps extra features half-way (it cannot clip them off)."""
+    sparse = _sparse(inputs, W)
+    return (
+        int((feature_norms(sparse) > 0.85).sum()) >= 4
+        and not _is_pentagon(sparse)
+        and _dense_unsettled(inputs, W)
+    )
+
+
 def _sign_lr_too_small(inputs: dict, truth: dict, W) -> bool:
     return not _is_pentagon(_sparse(inputs, W)) and _dense_unsettled(inputs, W)
 
@@ -237,6 +301,7 @@ QUESTIONS = (
             Case("batch 8, 3 instances, 5 features", _batch_case(1, 8, 3, 5)),
             Case("batch 16, 4 instances, 2 features", _batch_case(2, 16, 4, 2)),
             Case("batch 8, 4 instances, 4 features", _batch_case(3, 8, 4, 4)),
+            Case("some coins exactly at p (then off: coin < p)", _batch_at_the_boundary(4)),
         ],
         hidden_cases=lambda seed: [
             Case(
@@ -270,6 +335,14 @@ QUESTIONS = (
                 "i uses p[i].",
                 lambda values, coins, feature_probability: torch.where(
                     coins < feature_probability, values, torch.zeros_like(values)
+                ),
+            ),
+            Mistake(
+                "on at coin = p",
+                "a feature whose coin equals p is switched on here: it is on only "
+                "when its coin is strictly below p (coins < p, not <=).",
+                lambda values, coins, feature_probability: torch.where(
+                    coins <= feature_probability[:, None], values, torch.zeros_like(values)
                 ),
             ),
         ),
@@ -310,6 +383,13 @@ QUESTIONS = (
                 "then Wᵀ h maps back; check which index of W your einsum contracts.",
                 lambda W, b, x: torch.relu(
                     torch.einsum("inm,bim->bin", W, torch.einsum("inm,bin->bim", W, x)) + b
+                ),
+            ),
+            Mistake(
+                "no bias",
+                "the bias b is missing: add it before the ReLU, ReLU(WᵀWx + b).",
+                lambda W, b, x: torch.relu(
+                    torch.einsum("imn,bim->bin", W, torch.einsum("imn,bin->bim", W, x))
                 ),
             ),
             Mistake(
@@ -398,6 +478,15 @@ QUESTIONS = (
                 sign=_sign_no_relu,
             ),
             Mistake(
+                "bias not trained",
+                "your models trained, but as a model without a bias does: the sparse one "
+                "pairs its features up instead of forming a pentagon, and a dense one keeps "
+                "extra features half-way. Is b in the optimiser, AdamW([W, b], ...)? "
+                "Without a trained (negative) bias the ReLU cannot filter out interference.",
+                lambda **case: _train_with_a_mistake(**case, train_bias=False),
+                sign=_sign_bias_not_trained,
+            ),
+            Mistake(
                 "learning rate too small",
                 "the weights are still half-way after training: "
                 "is the learning rate 1e-2 (a rate 100× smaller barely moves them)?",
@@ -425,6 +514,7 @@ QUESTIONS = (
             Case("a pentagon (2 x 5)", {"W": _polygon(5, 0.3)}),
             Case("random W (3 x 3)", _random_W(7, 3, 3)),
             Case("4 models of 6 features in 2 dimensions", _random_W(8, 4, 2, 6)),
+            Case("two features with the zero direction (D = 0)", _with_a_zero_direction(12)),
         ],
         hidden_cases=lambda seed: [
             Case("random W (5 x 5)", _random_W(600 + seed, 5, 5), hidden=True),
@@ -446,6 +536,13 @@ QUESTIONS = (
                 "the denominator uses Ŵ_i, the unit vector of feature i: "
                 "Σ_j (Ŵ_i · W_j)², not Σ_j (W_i · W_j)².",
                 lambda W: (W**2).sum(-2) / ((W.transpose(-1, -2) @ W) ** 2).sum(-1),
+            ),
+            Mistake(
+                "zero direction not guarded",
+                "a feature whose direction is zero gets D = 0, and here it gets NaN "
+                "(0 / 0 when you divide by its length): return 0 where ||W_i|| = 0, "
+                "for example with torch.where.",
+                _dimensionality_unguarded,
             ),
             Mistake(
                 "dot products not squared",
@@ -490,6 +587,13 @@ QUESTIONS = (
                 "directions by their angle first, so you measure around the circle.",
                 lambda W: _gaps_in_index_order(torch.rad2deg(torch.atan2(W[1], W[0])) % 360.0),
             ),
+            Mistake(
+                "sorted from -180°",
+                "your gaps are right but start from another direction: atan2 gives "
+                "angles in (−180°, 180°]; take them % 360 before sorting, so the first gap "
+                "starts at the smallest angle in [0°, 360°).",
+                _gaps_from_minus_180,
+            ),
         ),
     ),
     Question(
@@ -503,6 +607,7 @@ QUESTIONS = (
         public_cases=lambda: [
             Case("6 models of 2 features in 1 dimension", _phase_models(10, 2, 6)),
             Case("6 models of 3 features in 2 dimensions", _phase_models(11, 3, 6)),
+            Case("extra feature of norm exactly 0.5 (represented)", _at_the_norm_threshold(3)),
         ],
         hidden_cases=lambda seed: [
             Case(
@@ -525,6 +630,12 @@ QUESTIONS = (
                 "first feature, not the extra one",
                 "the extra feature is the last column of W, not the first.",
                 lambda W: classify_extra_feature(W.flip(-1)),
+            ),
+            Mistake(
+                "norm 0.5 counted as not represented",
+                "an extra feature of norm exactly 0.5 is represented: 'not represented' "
+                "is a norm strictly below 0.5 (< 0.5, not <=).",
+                _classify_norm_at_most,
             ),
         ),
     ),

@@ -397,18 +397,19 @@ QUIZ = Quiz(
         ),
         QuizItem(
             prompt="The planted dangerous feature is no neuron's strongest response (0 of 4 "
-            "neurons), but a linear probe detects it with 94.7% accuracy. Why is the probe "
-            "still not the safety check we need?",
+            "neurons), but a linear probe on all four neurons detects it with 88.1% "
+            "accuracy. Why is the probe still not the safety check we need?",
             options=(
                 Option(
-                    "94.7% is no better than guessing",
+                    "88.1% is no better than guessing",
                     "Always answering 'absent' scores 71.0%; the probe does much better. "
                     "Its limit is what it needs, not how accurate it is.",
                 ),
                 Option(
                     "The neuron audit is the better check, and it found nothing",
                     "The audit passed a model that carries the feature: the feature is "
-                    "written along a direction that puts a little on every neuron.",
+                    "written along a direction that raises some neurons and silences "
+                    "others, never a neuron's strongest response.",
                     misconception="if no neuron looks dangerous, the model is safe",
                 ),
                 Option(
@@ -421,7 +422,7 @@ QUIZ = Quiz(
             ),
             evidence=(
                 "neurons whose strongest response is the dangerous feature: 0 of 4",
-                "linear probe accuracy: 94.7% (always answering 'absent': 71.0%)",
+                "linear probe on all four neurons: 88.1% (always answering 'absent': 71.0%)",
                 "A probe is supervised",
             ),
         ),
