@@ -94,3 +94,19 @@ def test_each_wrong_packing_loses_points_with_its_hint(mistake):
     result = checker.run_check(PACK.id, mistake.answer)
     assert result.points == 0
     assert mistake.hint in {case.hint for case in result.cases}
+
+
+def test_the_greedy_count_s_factor_per_dimension_falls_as_the_page_says():
+    """Chapter 03: the factor each added dimension multiplies the greedy count by falls
+    from 1.135 (8 to 16 dimensions) to 1.038 (96 to 128), about 1.04 from 64 to 128."""
+    dims = [8, 16, 32, 48, 64, 96, 128]
+    counts = [
+        int(greedy_packing(random_unit_vectors(20_000, d, seeded(d)), 0.3).sum()) for d in dims
+    ]
+    factors = [
+        (b / a) ** (1 / (d1 - d0))
+        for d0, d1, a, b in zip(dims, dims[1:], counts, counts[1:], strict=False)
+    ]
+    assert round(factors[0], 3) == 1.135 and round(factors[-1], 3) == 1.038
+    assert all(f0 > f1 for f0, f1 in zip(factors, factors[1:], strict=False))  # falling throughout
+    assert round((counts[-1] / counts[-3]) ** (1 / 64), 3) == 1.041

@@ -123,3 +123,33 @@ def test_at_every_level_the_threshold_reports_more_false_stations_than_real(n_on
 def test_from_five_on_air_the_threshold_misses_real_stations(n_on):
     real, reported = _page_broadcast(n_on)
     assert not bool(reported[real].all())
+
+
+def test_sparse_recovery_against_the_threshold_as_the_page_prints():
+    """Chapter 04's comparison on the same 300 broadcasts: OMP recovers one station
+    exactly but is no better than the threshold from two on (worse at three), finding the
+    right stations in 57% and 11% of broadcasts; the LASSO errs 7x less than the
+    threshold at two, under half at three, beats silence at five and not at ten."""
+    from polysemantic.radio_stations import lasso_decode, omp_decode
+
+    D = station_directions(100, 10, seeded(0))
+    overlaps = (D.T @ D).abs()[~torch.eye(100, dtype=torch.bool)]
+    assert float(overlaps.mean()) == pytest.approx(0.26, abs=0.005)
+    assert float(overlaps.median()) == pytest.approx(0.23, abs=0.005)
+    rows = {}
+    for n_on in (1, 2, 3, 5, 10):
+        signals = on_air(300, 100, n_on, seeded(100 + n_on))
+        heard = encode(signals, D)
+        omp = omp_decode(heard, D)
+        errors = [
+            float(relative_error(signals, d))
+            for d in (threshold_decode(heard, D, 0.4), omp, lasso_decode(heard, D))
+        ]
+        exact = float(((omp.abs() > 1e-3) == (signals > 0)).all(1).float().mean())
+        rows[n_on] = (*errors, exact)
+    assert rows[1][1] < 1e-4 and rows[1][2] < 0.01 < rows[1][0]
+    assert rows[2][1] > 0.8 * rows[2][0] and rows[3][1] > rows[3][0]  # OMP: no better
+    assert rows[2][3] == pytest.approx(0.57, abs=0.005)
+    assert rows[3][3] == pytest.approx(0.11, abs=0.005)
+    assert rows[2][2] < rows[2][0] / 7 and rows[3][2] < rows[3][0] / 2
+    assert rows[5][2] < 1 < rows[10][2]

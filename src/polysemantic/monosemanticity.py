@@ -6,15 +6,17 @@ A ReLU autoencoder with as many hidden neurons as independent input features:
     x̂  = ReLU(Wᵀ h + b_out)
 
 trained to reconstruct dense, independent features with a small L1 cost on its
-activations. Because the hidden ReLU acts neuron by neuron, the neuron axes are
-a privileged basis (Elhage et al. 2022, "Toy Models of Superposition", §2), and
-with no shortage of neurons most seeds learn a permutation: one feature per
-neuron, up to scale. Many instances (one per seed) train at once.
+activations. The hidden ReLU acts neuron by neuron, so the neuron axes are a
+privileged basis (Elhage et al. 2022, "Toy Models of Superposition", §2); the L1
+cost makes each neuron fire for as little as it can. With both, and no shortage
+of neurons, most seeds learn a permutation: one feature per neuron, up to scale.
+`ablations` switches each ingredient off in turn, as chapter 01 does on the page.
+Many instances (one per seed) train at once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -30,6 +32,7 @@ class MonosemanticConfig:
     n_instances: int = 16  # independent models, one per seed, trained in one run
     feature_probability: float = 1.0  # dense: every feature is on, with a value in [0, 1]
     activation_penalty: float = 0.02  # L1 on hidden activations: a cost for firing
+    hidden_relu: bool = True  # False: a linear hidden layer, h = W x + b_hidden
     n_steps: int = 1500
     batch_size: int = 1024
     lr: float = 1e-2
@@ -46,10 +49,12 @@ class ReLUAutoencoder(nn.Module):
         self.W = nn.Parameter(torch.rand(i, m, n, generator=generator) * (2 / n))  # (i, m, n)
         self.b_hidden = nn.Parameter(torch.full((i, m), -0.1))  # (i, m)
         self.b_out = nn.Parameter(torch.zeros(i, n))  # (i, n)
+        self.hidden_relu = cfg.hidden_relu
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, i, n) -> (batch, i, m) neuron activations."""
-        return torch.relu(torch.einsum("imn,bin->bim", self.W, x) + self.b_hidden)
+        pre = torch.einsum("imn,bin->bim", self.W, x) + self.b_hidden
+        return torch.relu(pre) if self.hidden_relu else pre
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(batch, i, n) -> reconstruction (batch, i, n), activations (batch, i, m)."""
@@ -79,7 +84,20 @@ def autoencoder_output(
 
 
 def train_autoencoder(cfg: MonosemanticConfig = MonosemanticConfig()) -> TrainingRun:
-    """Train cfg.n_instances autoencoders at once; record loss and neuron scores."""
+    """Train cfg.n_instances autoencoders at once; record loss and neuron scores.
+
+    Runs on one thread: a model this small gains nothing from more, and on a busy
+    2-core laptop threads that contend make it several times slower.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(cfg)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(cfg: MonosemanticConfig) -> TrainingRun:
     generator = seeded(cfg.seed)
     model = ReLUAutoencoder(cfg, generator)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
@@ -107,6 +125,20 @@ def train_autoencoder(cfg: MonosemanticConfig = MonosemanticConfig()) -> Trainin
         (reconstruction + cfg.activation_penalty * sparsity).sum().backward()
         optimizer.step()
     return TrainingRun(model, torch.tensor(steps), torch.stack(losses), torch.stack(scores))
+
+
+def ablations(cfg: MonosemanticConfig, fewer_neurons: int = 4) -> dict[str, MonosemanticConfig]:
+    """The ingredient ablation: `cfg` as it is, then with one ingredient taken away.
+
+    No ReLU on the hidden layer; no L1 penalty on h; `fewer_neurons` neurons for
+    cfg.n_features features (the features stay as they are). Same seeds throughout.
+    """
+    return {
+        "all ingredients": cfg,
+        "no ReLU": replace(cfg, hidden_relu=False),
+        "no L1 penalty": replace(cfg, activation_penalty=0.0),
+        f"{fewer_neurons} neurons": replace(cfg, n_neurons=fewer_neurons),
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -165,6 +197,31 @@ def is_one_feature_per_neuron(R: torch.Tensor, threshold: float = 0.9) -> torch.
     clean = (monosemanticity_score(R) >= threshold).all(-1)
     owners = torch.nn.functional.one_hot(R.argmax(-1), R.shape[-1]).sum(-2)  # (..., n)
     return clean & (owners <= 1).all(-1)
+
+
+def change_from_rest(model: ReLUAutoencoder) -> torch.Tensor:
+    """Δ[k, j, i]: how far neuron j of model k moves from its resting activation (its
+    activation with every feature off) when feature i alone is on, at value 1.
+
+    Measured by running the hidden layer on the one-hot inputs, so it is
+    ReLU(W + b) - ReLU(b), the signed response matrix, for a ReLU layer and W for a
+    linear one. -> (n_instances, n_neurons, n_features).
+    """
+    i, _, n = model.W.shape
+    with torch.no_grad():
+        on = model.hidden(torch.eye(n)[:, None, :].expand(n, i, n))  # (n, i, m): e_f
+        rest = model.hidden(torch.zeros(1, i, n))  # (1, i, m)
+    return (on - rest).permute(1, 2, 0)  # (i, m, n)
+
+
+def is_clean(delta: torch.Tensor, threshold: float = 0.9) -> torch.Tensor:
+    """Whether each model gives every neuron one feature of its own, read from the
+    change from rest (so a neuron that rests above zero and goes silent for one
+    feature counts as a clean, inverted detector of that feature).
+
+    delta: (..., n_neurons, n_features) -> (...,) booleans.
+    """
+    return is_one_feature_per_neuron(delta.abs(), threshold)
 
 
 def reconstruction_loss(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:

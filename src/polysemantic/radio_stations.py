@@ -6,7 +6,9 @@ length). A receiver hears only the sum. Decoding a station linearly (projecting
 onto its direction) picks up every other station's interference; when only a few
 stations are on air at once (sparsity), a threshold, ReLU(projection - t),
 removes most of it. That decoder is the toy model's output ReLU(Wᵀh + b) with a
-negative bias (Elhage et al. 2022, §2; chapter 06).
+negative bias (Elhage et al. 2022, §2; chapter 06). Real sparse recovery,
+orthogonal matching pursuit (Pati et al. 1993) and the LASSO (Tibshirani 1996), is
+`omp_decode` and `lasso_decode`, for comparison.
 """
 
 from __future__ import annotations
@@ -47,6 +49,48 @@ def threshold_decode(
 ) -> torch.Tensor:
     """ReLU(projection - threshold): (batch, n_channels) -> (batch, n_stations)."""
     return torch.relu(channels @ directions - threshold)
+
+
+def omp_decode(channels: torch.Tensor, directions: torch.Tensor, tol: float = 1e-6) -> torch.Tensor:
+    """Sparse recovery by orthogonal matching pursuit (Pati et al. 1993), scikit-learn's
+    `orthogonal_mp`: pick the station whose direction best matches what is left of the
+    signal, refit every station picked so far by least squares, and repeat until the
+    squared residual is below `tol` (at most n_channels stations are picked).
+
+    It is told neither the threshold nor how many stations are on air.
+    channels: (batch, n_channels), directions: (n_channels, n_stations) -> (batch, n_stations).
+    """
+    from sklearn.linear_model import orthogonal_mp
+
+    coefficients = orthogonal_mp(
+        directions.double().numpy(), channels.T.double().numpy(), tol=tol
+    )  # (n_stations, batch), or (n_stations,) for one broadcast
+    return torch.as_tensor(coefficients.T, dtype=channels.dtype).reshape(
+        channels.shape[0], directions.shape[1]
+    )
+
+
+def lasso_decode(
+    channels: torch.Tensor, directions: torch.Tensor, alpha: float = 3e-3
+) -> torch.Tensor:
+    """Sparse recovery by the LASSO (Tibshirani 1996), scikit-learn's `Lasso`: for each
+    broadcast, the non-negative station levels s minimising
+    ||c - D s||² / (2 n_channels) + alpha ||s||₁, solved for all stations together.
+
+    channels: (batch, n_channels), directions: (n_channels, n_stations) -> (batch, n_stations).
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import Lasso
+
+    lasso = Lasso(alpha=alpha, positive=True, fit_intercept=False, max_iter=5000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        lasso.fit(directions.double().numpy(), channels.T.double().numpy())
+    return torch.as_tensor(lasso.coef_, dtype=channels.dtype).reshape(
+        channels.shape[0], directions.shape[1]
+    )
 
 
 def relative_error(signals: torch.Tensor, decoded: torch.Tensor) -> torch.Tensor:

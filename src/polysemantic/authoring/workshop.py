@@ -138,6 +138,10 @@ MISCONCEPTIONS: dict[str, tuple[str, ...]] = {
     "01_monosemanticity": (
         "“Monosemantic means neuron 0 is feature 0.” The order and scale are arbitrary.",
         "“Real networks are like this.” The toy has as many neurons as features, by design.",
+        "“The ReLU alone lines the neurons up.” Without the L1 penalty on the activations, "
+        "none of the 16 models comes out clean.",
+        "“A neuron lit for five features is mixed.” It may rest above zero and answer to "
+        "one feature by going silent: read the change from rest.",
     ),
     "02_polysemanticity": (
         "“A polysemantic neuron is a badly trained one.” It is what a good compression does.",
