@@ -23,13 +23,16 @@ class Case:
     """One set of keyword arguments for the answer, with a short name.
 
     `truth` holds what an outcome check compares against (true feature directions,
-    say); it stays with the judge and is never passed to the answer.
+    say); it stays with the judge and is never passed to the answer. Cases of one
+    `group` earn their points together or not at all (the same configuration
+    trained for a few steps and for all of them: a loss that falls).
     """
 
     name: str
     inputs: Inputs
     hidden: bool = False
     truth: Inputs = field(default_factory=dict)
+    group: str | None = None
 
 
 @dataclass(frozen=True)
