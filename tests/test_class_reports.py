@@ -165,7 +165,7 @@ def test_answers_not_attempted_are_not_compared():
     stub = (
         "def monosemanticity_score(R):\n"
         + "    x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]\n" * 3
-        + "    raise NotImplementedError('write your code here')\n"
+        + "    raise NotImplementedError(str(x))\n"
     )
     assert integrity.normalise(stub, "monosemanticity_score").comparable
     code = {"a.ipynb": stub, "b.ipynb": stub}

@@ -170,7 +170,9 @@ def _gradescope_bundle(args: argparse.Namespace) -> int:
         return _fail("grade", str(error))
     print(
         f"wrote the Gradescope autograder to {folder}: zip its contents "
-        f"(cd {folder} && zip -r ../autograder.zip .) and upload the zip"
+        f"(cd {folder} && zip -r ../autograder.zip .) and upload the zip. Its hidden cases "
+        f"come from a private seed drawn now, kept only in {folder / 'hidden_seed'}: "
+        "keep the bundle private"
     )
     return 0
 
@@ -435,7 +437,11 @@ def main(argv: list[str] | None = None) -> int:
         help="notebooks graded at once (default: the number of cores)",
     )
     grade.add_argument(
-        "--seed", type=int, default=0, help="seed of the hidden cases (instructors: pick your own)"
+        "--seed",
+        default="0",
+        help="seed of the hidden cases: any text; pick a long private one (e.g. "
+        "`python -c 'import secrets; print(secrets.token_hex(16))'`), since a short seed "
+        "can be found by trying seeds",
     )
     grade.add_argument(
         "--timeout",

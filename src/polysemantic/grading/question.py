@@ -92,6 +92,10 @@ class Question:
     # reference is then an answer that passes (the tests check it does).
     outcome: OutcomeCheck | None = None
     time_limit: float | None = None  # seconds one case may take, for training loops
+    # Library functions that compute the answer, alone or composed with others (a
+    # trainer, a splice whose result holds the score): the worker's copy of the library
+    # replaces them as it replaces the reference.
+    removed: tuple[Callable[..., Any], ...] = ()
 
     @property
     def chapter(self) -> str:
