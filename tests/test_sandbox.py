@@ -281,7 +281,8 @@ def test_the_worker_library_imports_whole(library):
 
 
 AUDIT = """
-import inspect, json, signal, sys, importlib, pathlib
+import inspect, json, signal, sys, importlib, pathlib, resource
+resource.setrlimit(resource.RLIMIT_AS, (16 * 1024**3,) * 2)  # a huge product fails, not the test
 import numpy as np, torch
 from polysemantic.grading import payload
 from polysemantic.grading.compare import to_array
@@ -298,9 +299,17 @@ for p in sorted(root.rglob('*.py')):
     for attr, f in vars(module).items():
         if inspect.isfunction(f) and f.__module__ == name:
             functions.append((f'{name}.{attr}', f))
+# what draws or shows (figures, the viewer, progress bars) computes no number to compose
+DRAWS = ('polysemantic.figures', 'polysemantic.viewer', 'polysemantic.lab', 'polysemantic.progress')
+numeric = [(label, f) for label, f in functions if not label.startswith(DRAWS)]
 def alarm(*a):
     raise TimeoutError
 signal.signal(signal.SIGALRM, alarm)
+
+def small(value):
+    if isinstance(value, torch.Tensor):
+        return value.numel() <= 10**5
+    return isinstance(value, np.ndarray) and value.size <= 10**5
 
 def call(f, inputs, first=None, seconds=2):
     # f on the inputs by name (or by position), after `first` when there is one
@@ -348,16 +357,17 @@ for question in job:
             except BaseException:
                 break
         if len(values) == len(cases):
-            raw[label] = values
+            if all(small(v) for v in values):
+                raw[label] = values
             per_case = [dict(numbers(v)) for v in values]
             for attr in set.intersection(*(set(c) for c in per_case)) if per_case else ():
                 found[label + attr] = [c[attr] for c in per_case]
     for first, values in list(raw.items()):  # compose: g(f(inputs), the other inputs)
-        for label, g in functions:
+        for label, g in numeric:
             composed = []
             for value, inputs in zip(values, cases):
                 try:
-                    composed.append(call(g, inputs, first=value, seconds=seconds))
+                    composed.append(call(g, inputs, first=value, seconds=2))
                 except BaseException:
                     break
             if len(composed) == len(cases):
@@ -434,7 +444,7 @@ def test_the_real_package_is_hidden_wherever_it_is_installed(tmp_path):
 
 def test_a_protection_that_fails_stops_the_child_before_any_code(tmp_path):
     """Never weaker than reported: a step the grader asked for that fails ends the
-    child with its own exit code, and the submission is a grader error, not graded."""
+    child before any code, says so on its pipe, and the submission is a grader error."""
     from polysemantic.grading.sandbox import _answer
     from polysemantic.grading.worker import EXIT_SANDBOX
 
@@ -445,7 +455,7 @@ def test_a_protection_that_fails_stops_the_child_before_any_code(tmp_path):
             "-c",
             "import json, sys\n"
             "from polysemantic.grading.worker import confine\n"
-            "confine(json.loads(sys.argv[1]), [], strict=True)\n"
+            "confine(json.loads(sys.argv[1]), [], strict=True, report=1)\n"
             "print('the submission would run now')",
             json.dumps(request),
         ],
@@ -456,5 +466,27 @@ def test_a_protection_that_fails_stops_the_child_before_any_code(tmp_path):
     )
     assert run.returncode == EXIT_SANDBOX + STEPS.index("landlock")
     assert "would run" not in run.stdout
-    failure = _answer({"exit": run.returncode}, tmp_path / "result.json", 10)
+    failure = _answer({"exit": run.returncode, "result": run.stdout}, 10)
     assert failure.status.value == "error" and "could not set up its landlock" in failure.detail
+
+
+def test_an_exit_code_after_the_handshake_is_the_submissions():
+    """The sandbox's own exit code, or its failure line, from a confined child is a
+    crash of the submission's, never a grader error; before the handshake, any end is."""
+    from polysemantic.grading.sandbox import _answer
+    from polysemantic.grading.worker import EXIT_SANDBOX
+
+    confined = json.dumps({"confined": True}) + "\n"
+    forged = json.dumps({"sandbox_failed": "landlock"}) + "\n"
+    for result in (confined, confined + forged, confined + forged + forged):
+        failure = _answer({"exit": EXIT_SANDBOX + 4, "result": result}, 10)
+        assert failure.status.value == "crash", (result, failure)
+    early = _answer({"exit": EXIT_SANDBOX + 4, "result": ""}, 10)
+    assert early.status.value == "error" and "before it was confined" in early.detail
+    timed_out = _answer({"exit": -9, "timed_out": True, "result": confined}, 10)
+    assert timed_out.status.value == "timeout"
+    too_big = _answer({"exit": -9, "too_large": True, "result": confined}, 10)
+    assert too_big.status.value == "crash" and "more than the grader reads" in too_big.detail
+    part = json.dumps({"outcomes": [], "notes": [], "missing": []})
+    answer = _answer({"exit": 0, "result": confined + part + "\n" + part + "\n"}, 10)
+    assert isinstance(answer, dict) and set(answer) == {"public", "hidden"}

@@ -8,6 +8,7 @@ they are judged here against the reference. Returns a `SubmissionResult`
 
 from __future__ import annotations
 
+import builtins
 import functools
 import hashlib
 import hmac
@@ -85,9 +86,23 @@ def make_job(
     return {"code": code, "questions": json.loads(entries)}, inputs
 
 
+# Type names the grader may repeat: Python's own, and those of numpy, torch and the
+# library. A name a submission made up (a class `INSTRUCTOR_OVERRIDE`) is never repeated.
+KNOWN_TYPES = frozenset(
+    [name for name in dir(builtins) if isinstance(getattr(builtins, name), type)]
+    + ["NoneType", "function", "generator", "module", "method", "builtin_function_or_method"]
+    + ["ndarray", "matrix", "float64", "float32", "int64", "int32", "bool_", "Tensor"]
+    + ["Parameter", "Module", "Generator", "Size", "dtype", "device", "LinAlgError"]
+    + ["ReferenceRemoved", "PicklingError", "UnpicklingError", "JSONDecodeError"]
+)
+
+
 def type_word(raw: Any, fallback: str = "an exception") -> str:
-    """A type name the child sent, if it is one (never other text of the child's)."""
-    return raw if isinstance(raw, str) and _NAME.fullmatch(raw) else fallback
+    """A type name the child sent, if it is a known one; else `fallback` (never other
+    text of the child's)."""
+    if isinstance(raw, str) and _NAME.fullmatch(raw) and raw in KNOWN_TYPES:
+        return raw
+    return fallback
 
 
 MAX_VALUES = 10_000_000  # numbers one outcome may hold
@@ -110,13 +125,14 @@ def _outcome(raw: Any) -> Outcome:
         limit = f"{float(limit):g} s" if isinstance(limit, (int, float)) else "its time"
         return Outcome(error=f"took longer than the case's limit of {limit}")
     if "raised" in raw:
-        kind = type_word(raw["raised"])
+        kind = type_word(raw["raised"], "an exception of the notebook's own")
         return Outcome(error=f"raised {kind}" + _EXPLAINED.get(kind, ""))
     if "not_numbers" in raw:
-        kind = type_word(raw["not_numbers"], "object")
-        if kind == "None":
+        if raw["not_numbers"] == "None":
             return Outcome(error="got None: did the function forget to `return` its result?")
-        return Outcome(error=f"got a {kind}; expected a tensor or an array of numbers")
+        kind = type_word(raw["not_numbers"], "")
+        what = f"a {kind}" if kind else "an object of the notebook's own class"
+        return Outcome(error=f"got {what}; expected a tensor or an array of numbers")
     shape, data = raw.get("shape"), raw.get("data")
     if not (
         isinstance(shape, list)

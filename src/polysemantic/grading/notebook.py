@@ -128,6 +128,11 @@ def parse_notebook(path: Path, data: bytes, deadline: float | None = None) -> Ra
     """The cells and chapter of a notebook's bytes (nbformat 3 or 4), within limits."""
     if not data.strip():
         raise NotebookError(f"{path}: the file is empty")
+    cells = data.count(b'"cell_type"')  # every cell has one: counted before parsing
+    if cells > MAX_CELLS:
+        raise NotebookError(
+            f"{path}: has {cells:,} cells, over the grader's limit of {MAX_CELLS:,}"
+        )
     items = data.count(b",") + data.count(b"[") + data.count(b"{")
     if items > MAX_ITEMS:
         raise NotebookError(f"{path}: holds over {MAX_ITEMS:,} JSON values, over the limit")
