@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from polysemantic.grading import escape
 from polysemantic.grading.question import Question
 from polysemantic.grading.results import Status, SubmissionResult
 
@@ -628,15 +629,17 @@ class IntegrityReport:
             for p in self.pairs:
                 other = REFERENCE if p.second == REFERENCE else name_of(p.second)
                 writer.writerow(
-                    [
-                        p.question_id,
-                        name_of(p.first),
-                        p.first,
-                        other,
-                        "" if p.second == REFERENCE else p.second,
-                        f"{p.score:.2f}",
-                        "yes" if p.identical else "no",
-                    ]
+                    escape.row(
+                        [
+                            p.question_id,
+                            name_of(p.first),
+                            p.first,
+                            other,
+                            "" if p.second == REFERENCE else p.second,
+                            f"{p.score:.2f}",
+                            "yes" if p.identical else "no",
+                        ]
+                    )
                 )
 
 
