@@ -83,6 +83,7 @@ def _grade_class(args: argparse.Namespace) -> int:
     """A gradebook, the integrity report, item analysis and feedback for many notebooks."""
     from polysemantic.course import COURSE
     from polysemantic.grading import feedback, integrity, item_analysis
+    from polysemantic.grading.escape import plain
     from polysemantic.grading.gradebook import (
         GradebookError,
         check_outputs_free,
@@ -127,7 +128,7 @@ def _grade_class(args: argparse.Namespace) -> int:
         print(graded.sandbox["summary"])
     for r in results:
         status = "" if r.status == SubmissionStatus.GRADED else f"  ({r.status})"
-        print(f"{r.total:>6g} / {r.max_total:<4g} {r.notebook}{status}")
+        print(f"{r.total:>6g} / {r.max_total:<4g} {plain(r.notebook)}{status}")
     chapters = {r.chapter for r in results if r.chapter}
     questions = [q for q in COURSE.all() if q.chapter in chapters]
     report = integrity.check(graded.code.items(), results, questions)
@@ -197,6 +198,7 @@ def _gradescope_results(args: argparse.Namespace) -> int:
 
 def _grade_single(args: argparse.Namespace) -> int:
     from polysemantic.course import COURSE
+    from polysemantic.grading.escape import plain
     from polysemantic.grading.grade import grade_notebook
     from polysemantic.grading.notebook import NotebookError
     from polysemantic.grading.sandbox import SandboxError
@@ -213,7 +215,7 @@ def _grade_single(args: argparse.Namespace) -> int:
     if result.sandbox is not None:
         print(result.sandbox["summary"])
     print(
-        f"{result.notebook}: {result.total:g} / {result.max_total:g} points"
+        f"{plain(result.notebook)}: {result.total:g} / {result.max_total:g} points"
         + ("" if result.status == SubmissionStatus.GRADED else f" ({result.status_line})")
     )
     for qid, q in result.questions.items():
