@@ -451,16 +451,23 @@ GRADER_ATTACKS = {
         "crash",  # results come over a pipe: the file is never read, and no answer came
     ),
     "inherited_descriptors": contained(
-        # a pipe to the grader or a file the worker had open would bypass Landlock
-        "import stat\n"
+        # a pipe to the grader or a file the worker had open would bypass Landlock; the
+        # one write-only pipe is the child's own result pipe, to the worker
+        "import stat, fcntl\n"
+        "pipes = 0\n"
         "for fd in range(256):\n"
         "    try:\n"
         "        mode = os.fstat(fd).st_mode\n"
         "    except OSError:\n"
         "        continue\n"
-        "    if not stat.S_ISCHR(mode):\n"
-        f"        return {CORRECT}\n"
-        "raise RuntimeError('only /dev/null is open')"
+        "    if stat.S_ISCHR(mode):\n"
+        "        continue\n"
+        "    write_only = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY\n"
+        "    if stat.S_ISFIFO(mode) and write_only and pipes == 0:\n"
+        "        pipes += 1\n"
+        "        continue\n"
+        f"    return {CORRECT}\n"
+        "raise RuntimeError('only /dev/null and the result pipe are open')"
     ),
     "echoes_hidden_inputs": (
         # what students see (public cases' messages) is written before any hidden input
