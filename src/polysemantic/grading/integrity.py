@@ -307,28 +307,36 @@ class _Inliner(ast.NodeTransformer):
             return [*statements, ast.Assign(node.targets, result)]
         return [*statements, ast.Expr(result)]
 
+    def _block(self, body: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for statement in body:
+            call = getattr(statement, "value", None)
+            if isinstance(statement, (ast.Return, ast.Assign, ast.Expr)):
+                replaced = self._statement(statement, call)
+                if replaced is not None:
+                    out += [self.visit(s) for s in replaced]
+                    continue
+            out.append(self.visit(statement))
+        return out
+
     def generic_visit(self, node: ast.AST) -> ast.AST:
-        for field_name, value in ast.iter_fields(node):
-            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-                out: list[ast.stmt] = []
-                for statement in value:
-                    call = getattr(statement, "value", None)
-                    if isinstance(statement, (ast.Return, ast.Assign, ast.Expr)):
-                        replaced = self._statement(statement, call)
-                        if replaced is not None:
-                            out += [self.visit(s) for s in replaced]
-                            continue
-                    out.append(self.visit(statement))
-                setattr(node, field_name, out)
-            elif isinstance(value, list):
-                setattr(
-                    node,
-                    field_name,
-                    [self.visit(v) if isinstance(v, ast.AST) else v for v in value],
-                )
-            elif isinstance(value, ast.AST):
-                setattr(node, field_name, self.visit(value))
-        return node
+        return _visit_fields(self, node, self._block)
+
+
+def _visit_fields(
+    visitor: ast.NodeTransformer, node: ast.AST, block: Callable[[list[ast.stmt]], list[ast.stmt]]
+) -> ast.AST:
+    """A transformer's generic visit, with every list of statements passed to `block`."""
+    for field_name, value in ast.iter_fields(node):
+        if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+            setattr(node, field_name, block(value))
+        elif isinstance(value, list):
+            setattr(
+                node, field_name, [visitor.visit(v) if isinstance(v, ast.AST) else v for v in value]
+            )
+        elif isinstance(value, ast.AST):
+            setattr(node, field_name, visitor.visit(value))
+    return node
 
 
 def _strip_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -444,18 +452,7 @@ class _Simplifier(ast.NodeTransformer):
         return out
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
-        for field_name, value in ast.iter_fields(node):
-            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-                setattr(node, field_name, self._block(value))
-            elif isinstance(value, list):
-                setattr(
-                    node,
-                    field_name,
-                    [self.visit(v) if isinstance(v, ast.AST) else v for v in value],
-                )
-            elif isinstance(value, ast.AST):
-                setattr(node, field_name, self.visit(value))
-        return node
+        return _visit_fields(self, node, self._block)
 
     def simplify(self, function: _Function) -> _Function:
         function.body = self._block(_strip_docstring(function.body))

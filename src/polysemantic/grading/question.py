@@ -35,6 +35,30 @@ class Case:
     group: str | None = None
 
 
+def trained_and_early(
+    name: str, inputs: Inputs, truth: Inputs, n_steps: int, early_steps: int, seeds: tuple[int, int]
+) -> tuple[Case, Case]:
+    """One hidden configuration for a training loop, twice: trained for `n_steps`, and
+    for `early_steps` (its truth marked "early": not trained yet, so the loss falls).
+    The two earn their points together; `seeds` are the answer's, made of no truth."""
+    return (
+        Case(
+            name,
+            {**inputs, "n_steps": n_steps, "seed": seeds[0]},
+            hidden=True,
+            truth=truth,
+            group="configuration",
+        ),
+        Case(
+            f"{name}, {early_steps} steps",
+            {**inputs, "n_steps": early_steps, "seed": seeds[1]},
+            hidden=True,
+            truth={**truth, "early": True},
+            group="configuration",
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What an outcome check concluded about one output, and why."""

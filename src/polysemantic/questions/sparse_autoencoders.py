@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from polysemantic.data import seeded, sparse_features
-from polysemantic.grading.question import Case, Mistake, Question, Verdict
+from polysemantic.grading.question import Case, Mistake, Question, Verdict, trained_and_early
 from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 from polysemantic.sparse_autoencoders import (
     SAEConfig,
@@ -166,22 +166,8 @@ def _hidden_sae_cases(seed: int) -> tuple[Case, Case]:
     inputs = {"h": h, "n_latents": 2 * n_true, "l1_coefficient": 1.0}
     name = f"{n_true} planted directions in {d} dimensions, on {p:.0%} of the time"
     truth = {"true_directions": directions}
-    return (
-        Case(
-            name,
-            {**inputs, "n_steps": SAE_STEPS, "seed": draw.randrange(2**31)},
-            hidden=True,
-            truth=truth,
-            group="configuration",
-        ),
-        Case(
-            f"{name}, {EARLY_STEPS} steps",
-            {**inputs, "n_steps": EARLY_STEPS, "seed": draw.randrange(2**31)},
-            hidden=True,
-            truth={**truth, "early": True},
-            group="configuration",
-        ),
-    )
+    seeds = (draw.randrange(2**31), draw.randrange(2**31))
+    return trained_and_early(name, inputs, truth, SAE_STEPS, EARLY_STEPS, seeds)
 
 
 def _train_sae_reference(h, n_latents, l1_coefficient, n_steps, seed):

@@ -12,7 +12,7 @@ import random
 import torch
 
 from polysemantic.data import seeded, sparse_features
-from polysemantic.grading.question import Case, Mistake, Question, Verdict
+from polysemantic.grading.question import Case, Mistake, Question, Verdict, trained_and_early
 from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 from polysemantic.superposition import (
     NOT_REPRESENTED,
@@ -115,8 +115,9 @@ def _training_case(seed: int, permute: bool) -> dict:
     }
 
 
-def _train_reference(importance, feature_probability, n_hidden, n_steps, seed):
-    cfg = ToyModelConfig(
+def _config(importance, feature_probability, n_hidden, n_steps, seed) -> ToyModelConfig:
+    """The exercise's training settings for these inputs."""
+    return ToyModelConfig(
         n_features=importance.shape[-1],
         n_hidden=n_hidden,
         n_instances=len(feature_probability),
@@ -125,6 +126,10 @@ def _train_reference(importance, feature_probability, n_hidden, n_steps, seed):
         lr=TRAINING_LR,
         seed=seed,
     )
+
+
+def _train_reference(importance, feature_probability, n_hidden, n_steps, seed):
+    cfg = _config(importance, feature_probability, n_hidden, n_steps, seed)
     return train_toy_model_simple(cfg, importance, feature_probability).W.detach()
 
 
@@ -165,16 +170,24 @@ def _is_pentagon(W: torch.Tensor) -> bool:
     )
 
 
-def _trained_as_the_paper_says(inputs: dict, truth: dict, W) -> Verdict:
-    """Dense models keep their two most important features on orthogonal axes; the
-    sparse model puts all five on a pentagon (D = 0.4, 72° apart)."""
+def _unusable(inputs: dict, W: torch.Tensor) -> Verdict | None:
+    """Why W cannot be judged (its shape, or values that are not finite), if so."""
     importance, p = inputs["importance"], inputs["feature_probability"]
     expected = (len(p), inputs["n_hidden"], importance.shape[-1])
-    W = torch.as_tensor(W, dtype=torch.float32)
     if tuple(W.shape) != expected:
         return Verdict(False, f"expected W of shape {expected}, got {tuple(W.shape)}")
     if not bool(torch.isfinite(W).all()):
         return Verdict(False, "W holds NaN or infinite values: the training diverged")
+    return None
+
+
+def _trained_as_the_paper_says(inputs: dict, truth: dict, W) -> Verdict:
+    """Dense models keep their two most important features on orthogonal axes; the
+    sparse model puts all five on a pentagon (D = 0.4, 72° apart)."""
+    importance, p = inputs["importance"], inputs["feature_probability"]
+    W = torch.as_tensor(W, dtype=torch.float32)
+    if (unusable := _unusable(inputs, W)) is not None:
+        return unusable
     for k in range(len(p)):
         if float(p[k]) == 1.0:
             top2 = sorted(int(f) for f in importance[k].argsort()[-2:])
@@ -250,35 +263,13 @@ def _hidden_training(seed: int) -> tuple[Case, Case]:
     truth = {"x": x, "zero": zero, "best": best}
     name = f"{n} features in {m} dimensions, 1 - S = " + ", ".join(f"{v:.2f}" for v in p.tolist())
     inputs = {"importance": importance, "feature_probability": p, "n_hidden": m}
-    return (
-        Case(
-            name,
-            {**inputs, "n_steps": TRAINING_STEPS, "seed": draw.randrange(2**31)},
-            hidden=True,
-            truth=truth,
-            group="configuration",
-        ),
-        Case(
-            f"{name}, {HIDDEN_EARLY_STEPS} steps",
-            {**inputs, "n_steps": HIDDEN_EARLY_STEPS, "seed": draw.randrange(2**31)},
-            hidden=True,
-            truth={**truth, "early": True},
-            group="configuration",
-        ),
-    )
+    seeds = (draw.randrange(2**31), draw.randrange(2**31))
+    return trained_and_early(name, inputs, truth, TRAINING_STEPS, HIDDEN_EARLY_STEPS, seeds)
 
 
 def _train_fast(importance, feature_probability, n_hidden, n_steps, seed) -> torch.Tensor:
     """The grader's own model for a hidden configuration (the library's fast trainer)."""
-    cfg = ToyModelConfig(
-        n_features=importance.shape[-1],
-        n_hidden=n_hidden,
-        n_instances=len(feature_probability),
-        n_steps=n_steps,
-        batch_size=TRAINING_BATCH,
-        lr=TRAINING_LR,
-        seed=seed,
-    )
+    cfg = _config(importance, feature_probability, n_hidden, n_steps, seed)
     return train_toy_model(cfg, importance, feature_probability)[0].W.detach()
 
 
@@ -287,12 +278,9 @@ def _trained(inputs: dict, truth: dict, W) -> Verdict:
     if "best" not in truth:
         return _trained_as_the_paper_says(inputs, truth, W)
     importance, p = inputs["importance"], inputs["feature_probability"]
-    expected = (len(p), inputs["n_hidden"], importance.shape[-1])
     W = torch.as_tensor(W, dtype=torch.float32)
-    if tuple(W.shape) != expected:
-        return Verdict(False, f"expected W of shape {expected}, got {tuple(W.shape)}")
-    if not bool(torch.isfinite(W).all()):
-        return Verdict(False, "W holds NaN or infinite values: the training diverged")
+    if (unusable := _unusable(inputs, W)) is not None:
+        return unusable
     loss = held_out_loss(W, truth["x"], importance) / truth["zero"]  # (i,)
     best = truth["best"] / truth["zero"]
     shown = ", ".join(f"{v:.3f}" for v in loss.tolist())
