@@ -464,6 +464,10 @@ def _answer(reply: dict[str, Any], timeout: float) -> dict[str, Any] | WorkerFai
     code = int(reply["exit"])
     lines = _lines(str(reply.get("result", "")))
     first = lines[0] if lines else None
+    if reply.get("too_large"):  # only a confined child's pipe can grow past the limit
+        return WorkerFailure(
+            SubmissionStatus.CRASH, "the notebook's code handed back more than the grader reads"
+        )
     if first != CONFINED:
         step = first.get("sandbox_failed") if isinstance(first, dict) else None
         if step in STEPS:
@@ -478,10 +482,6 @@ def _answer(reply: dict[str, Any], timeout: float) -> dict[str, Any] | WorkerFai
     if reply.get("timed_out"):
         return WorkerFailure(
             SubmissionStatus.TIMEOUT, f"the answers took longer than {timeout:g} s"
-        )
-    if reply.get("too_large"):
-        return WorkerFailure(
-            SubmissionStatus.CRASH, "the notebook's code handed back more than the grader reads"
         )
     public, hidden = (lines[1:] + [None, None])[:2]
     if code != 0 or not isinstance(public, dict) or not isinstance(hidden, dict):

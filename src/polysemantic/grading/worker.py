@@ -45,6 +45,7 @@ import __future__
 import ast
 import builtins
 import contextlib
+import fcntl
 import io
 import json
 import os
@@ -61,6 +62,7 @@ STEPS = ("network namespace", "user", "user namespace", "no_new_privs", "landloc
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
 FILE_SIZE = 64 * 1024**2
 RESULT_LIMIT = 32 * 1024**2  # bytes a child may hand back
+PIPE_SIZE = 1024**2  # the result pipe's buffer (Linux's default is 64 KiB)
 CONFINED = {"confined": True}
 _NAME = __import__("re").compile(r"[A-Za-z_][A-Za-z0-9_.]{0,79}")
 
@@ -401,7 +403,7 @@ class _Lines:
 
 
 def _send(message: dict[str, Any]) -> None:
-    os.write(1, (json.dumps(message) + "\n").encode())
+    _write_line(1, message)  # whole: a signal may cut a large write short
 
 
 def serve() -> None:
@@ -453,6 +455,8 @@ def serve() -> None:
                 _child({**config, **request}, rules, devnull, result_w)
             os.close(result_w)
             os.set_blocking(result_r, False)
+            with contextlib.suppress(OSError, AttributeError):  # fewer trips on a busy machine
+                fcntl.fcntl(result_r, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
             deadline = time.monotonic() + float(request["timeout"])
             running[pid] = _Running(request["id"], deadline, result_r)
         pending = []
@@ -469,7 +473,9 @@ def serve() -> None:
                         "exit": os.waitstatus_to_exitcode(status),
                         "timed_out": child.timed_out,
                         "too_large": child.too_large,
-                        "result": b"".join(child.chunks).decode("utf-8", "replace"),
+                        "result": ""
+                        if child.too_large
+                        else b"".join(child.chunks).decode("utf-8", "replace"),
                     }
                 )
         now = time.monotonic()
