@@ -141,8 +141,8 @@ def _sae_training_case(name: str, seed: int, hidden: bool = False) -> Case:
     return Case(name, inputs, hidden=hidden, truth=truth)
 
 
-# Hidden configurations: the grader draws the sizes (8 to 14 dimensions, 2 to 3 times
-# as many planted directions, twice as many latents) and the sparsity (each feature on
+# Hidden configurations: the grader draws the sizes (8 to 12 dimensions, 2 to 2.5
+# times as many planted directions, twice as many latents) and the sparsity (each feature on
 # 3% to 6% of the time), plants directions from a stream of its own, and hands the
 # answer only the activations and a seed that made none of them. The same data
 # trained for 10 steps must not have found the directions yet (a dictionary that
@@ -155,8 +155,8 @@ EARLY_RECOVERY = 0.85  # after 10 steps from a random dictionary, recovery stays
 @functools.cache
 def _hidden_sae_cases(seed: int) -> tuple[Case, Case]:
     draw = random.Random(seed)
-    d = draw.randint(8, 14)
-    n_true = draw.randint(2 * d, 3 * d)
+    d = draw.randint(8, 12)
+    n_true = draw.randint(2 * d, 5 * d // 2)  # 60 latents at most, as the public case
     p = draw.uniform(0.03, 0.06)
     g = seeded(draw.randrange(2**31))
     directions = normalize_decoder(torch.randn(d, n_true, generator=g))  # (d, n_true)
