@@ -129,9 +129,10 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         paths = generate(args.chapter, args.n, Path(tmp))
+        measure(paths[: max(4, args.n // 10)], None, args.jobs)  # warm the caches, not counted
+        old = measure_baseline(args.baseline.resolve(), paths, args.jobs) if args.baseline else None
         on = measure(paths, None, args.jobs)
         off = measure(paths, [], args.jobs)
-        old = measure_baseline(args.baseline.resolve(), paths, args.jobs) if args.baseline else None
     print(f"{args.n} submissions of {args.chapter}, {os.cpu_count()} cores")
     print(f"totals seen: {on['totals']} (all), {off['totals']} (none)")
     print(on["summary"])
