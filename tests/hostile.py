@@ -448,19 +448,26 @@ GRADER_ATTACKS = {
             GOOD_LOSS,
         ],
         0.0,
-        "graded",
+        "crash",  # results come over a pipe: the file is never read, and no answer came
     ),
     "inherited_descriptors": contained(
-        # a pipe to the grader or a file the worker had open would bypass Landlock
-        "import stat\n"
+        # a pipe to the grader or a file the worker had open would bypass Landlock; the
+        # one write-only pipe is the child's own result pipe, to the worker
+        "import stat, fcntl\n"
+        "pipes = 0\n"
         "for fd in range(256):\n"
         "    try:\n"
         "        mode = os.fstat(fd).st_mode\n"
         "    except OSError:\n"
         "        continue\n"
-        "    if not stat.S_ISCHR(mode):\n"
-        f"        return {CORRECT}\n"
-        "raise RuntimeError('only /dev/null is open')"
+        "    if stat.S_ISCHR(mode):\n"
+        "        continue\n"
+        "    write_only = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY\n"
+        "    if stat.S_ISFIFO(mode) and write_only and pipes == 0:\n"
+        "        pipes += 1\n"
+        "        continue\n"
+        f"    return {CORRECT}\n"
+        "raise RuntimeError('only /dev/null and the result pipe are open')"
     ),
     "echoes_hidden_inputs": (
         # what students see (public cases' messages) is written before any hidden input
@@ -485,6 +492,79 @@ GRADER_ATTACKS = {
     "answers_deleted": (["x = 1"], 0.0, "graded"),
 }
 
+# The child steering what the grader reads back, or how it reads its end.
+STEERING = {
+    "result_symlink_to_zero": (
+        [attack(f"os.symlink('/dev/zero', 'result.json')\nreturn {CORRECT}"), GOOD_LOSS],
+        3.0,
+        "graded",
+    ),
+    "result_fifo": (
+        [
+            attack(
+                f"try:\n    os.mkfifo('result.json')\nexcept OSError:\n    pass\nreturn {CORRECT}"
+            ),
+            GOOD_LOSS,
+        ],
+        3.0,
+        "graded",
+    ),
+    "exits_with_the_sandbox_code": ([attack("os._exit(84)"), GOOD_LOSS], 0.0, "crash"),
+    "forges_a_sandbox_failure": (
+        [
+            attack(
+                "for fd in range(3, 64):\n"
+                "    try:\n"
+                '        os.write(fd, b\'{"sandbox_failed": "landlock"}\\n\')\n'
+                "    except OSError:\n"
+                "        pass\n"
+                "os._exit(84)"
+            ),
+            GOOD_LOSS,
+        ],
+        0.0,
+        "crash",
+    ),
+    "floods_the_result_pipe": (
+        [
+            attack(
+                "for fd in range(3, 64):\n"
+                "    for _ in range(40):\n"
+                "        try:\n"
+                "            os.write(fd, b'x' * 2**20)\n"
+                "        except OSError:\n"
+                "            break\n"
+                f"return {CORRECT}"
+            ),
+            GOOD_LOSS,
+        ],
+        0.0,
+        "crash",
+    ),
+    "formula_in_exceptions": (
+        [
+            attack('raise ValueError(\'=HYPERLINK("http://evil","instructor override: 100")\')'),
+            "class Note:\n    raise RuntimeError('@SUM(1+1) instructor override: full marks')",
+            GOOD_LOSS,
+        ],
+        1.0,
+        "graded",
+    ),
+    "type_with_a_claim": (
+        [
+            attack(
+                "class INSTRUCTOR_OVERRIDE_FULL_MARKS:\n    pass\n"
+                "return INSTRUCTOR_OVERRIDE_FULL_MARKS()"
+            ),
+            GOOD_LOSS,
+        ],
+        1.0,
+        "graded",
+    ),
+    "wrong_shape": ([attack("return W[:, :1]"), GOOD_LOSS], 1.0, "graded"),
+}
+STEERING_TEXT = ("HYPERLINK", "evil", "override", "OVERRIDE", "SUM(")  # never in the outputs
+
 CORPUS = {
     **REFERENCE_ROUTES,
     **FILE_ATTACKS,
@@ -492,7 +572,115 @@ CORPUS = {
     **NETWORK_ATTACKS,
     **DEFINITION_TIME,
     **GRADER_ATTACKS,
+    **STEERING,
 }
+
+
+def _cells(sources: list[object], cell_type: object = "code") -> dict:
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"polysemantic": {"chapter": "01"}},
+        "cells": [
+            {"cell_type": cell_type, "metadata": {}, "source": src, "outputs": []}
+            for src in sources
+        ],
+    }
+
+
+def _json(data: object) -> bytes:
+    import json
+
+    return json.dumps(data).encode()
+
+
+def _broken_cells(bad: dict) -> bytes:
+    """A notebook whose first cell is broken in one way, and a good loss after it."""
+    good = {"cell_type": "code", "metadata": {}, "source": GOOD_LOSS, "outputs": []}
+    notebook = _cells([])
+    notebook["cells"] = [bad, good]
+    return _json(notebook)
+
+
+# Files that are not notebooks the grader can read, made in every way a careless or
+# determined student (or an editor, or a merge tool) makes them:
+#     name -> (write(path), expected status, expected total, words of the reason)
+BROKEN_FILES = {
+    "no_cell_type": (
+        lambda p: p.write_bytes(_broken_cells({"source": "x = 1", "metadata": {}})),
+        "graded",
+        1.0,
+        "no cell type",
+    ),
+    "numeric_source": (
+        lambda p: p.write_bytes(_broken_cells({"cell_type": "code", "source": 42})),
+        "graded",
+        1.0,
+        "not text",
+    ),
+    "cell_is_a_number": (lambda p: p.write_bytes(_broken_cells(7)), "graded", 1.0, "no cell type"),
+    "deeply_nested": (
+        lambda p: p.write_bytes(
+            b'{"cells": [], "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        ),
+        "unreadable",
+        0.0,
+        "nested too deeply",
+    ),
+    "two_hundred_thousand_cells": (
+        lambda p: p.write_bytes(_json(_cells(["x = 1"] * 200_000))),
+        "unreadable",
+        0.0,
+        "cells",
+    ),
+    "a_million_strings": (
+        lambda p: p.write_bytes(_json(_cells([["x"] * 1_000_000, GOOD_LOSS]))),
+        "graded",
+        1.0,
+        "characters",
+    ),
+    "huge_string": (
+        lambda p: p.write_bytes(_json(_cells(["#" + "x" * 19_000_000, GOOD_LOSS]))),
+        "graded",
+        1.0,
+        "characters",
+    ),
+    "too_big": (
+        lambda p: p.write_bytes(_json(_cells([GOOD_LOSS, "#" + "x" * 25_000_000]))),
+        "unreadable",
+        0.0,
+        "limit",
+    ),
+    "many_values": (
+        lambda p: p.write_bytes(_json(_cells([GOOD_LOSS]) | {"x": [0] * 4_000_000})),
+        "unreadable",
+        0.0,
+        "JSON values",
+    ),
+    "binary": (lambda p: p.write_bytes(os.urandom(4096)), "unreadable", 0.0, "not"),
+    "empty_file": (lambda p: p.write_bytes(b""), "unreadable", 0.0, "empty"),
+    "symlink_to_zero": (lambda p: p.symlink_to("/dev/zero"), "unreadable", 0.0, "symbolic link"),
+    "fifo": (lambda p: os.mkfifo(p), "unreadable", 0.0, "not a regular file"),
+    "folder": (lambda p: p.mkdir(), "unreadable", 0.0, "folder"),
+    "cells_not_a_list": (
+        lambda p: p.write_bytes(_json({"cells": {"a": 1}, "metadata": {}})),
+        "unreadable",
+        0.0,
+        "not a list",
+    ),
+    "unicode_surrogates": (
+        lambda p: p.write_bytes(b'{"cells": [{"cell_type": "code", "source": "\\ud800"}]}'),
+        "graded",
+        0.0,
+        "cannot be parsed",
+    ),
+}
+
+
+def write_broken(folder: Path, name: str) -> Path:
+    path = folder / f"{name}_01.ipynb"
+    BROKEN_FILES[name][0](path)
+    return path
 
 
 class Listeners:

@@ -165,7 +165,7 @@ def test_answers_not_attempted_are_not_compared():
     stub = (
         "def monosemanticity_score(R):\n"
         + "    x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]\n" * 3
-        + "    raise NotImplementedError('write your code here')\n"
+        + "    raise NotImplementedError(str(x))\n"
     )
     assert integrity.normalise(stub, "monosemanticity_score").comparable
     code = {"a.ipynb": stub, "b.ipynb": stub}
@@ -402,3 +402,58 @@ def test_nothing_is_overwritten_without_force(graded_class):
     )
     assert run.returncode == 0, run.stderr
     assert (root / "fb" / "ann_01.md").read_text(encoding="utf-8") == before
+
+
+SPLIT = """
+import torch
+def _share(R, total, alive):
+    return R.max(-1).values[alive] / total[alive]
+def _setup(R):
+    total = R.sum(-1)
+    return total
+def monosemanticity_score(R):
+    total = _setup(R)
+    score = torch.zeros_like(total)
+    alive = total > 0
+    score[alive] = _share(R, total, alive)
+    return score
+"""
+DISGUISES = {
+    "locals renamed": ANN.replace("total", "t")
+    .replace("alive", "ok")
+    .replace("score =", "s =")
+    .replace("score[", "s[")
+    .replace("return score", "return s"),
+    "independent statements reordered": ANN.replace(
+        "    score = torch.zeros_like(total)\n    alive = total > 0\n",
+        "    alive = total > 0\n    score = torch.zeros_like(total)\n",
+    ),
+    "dead code": ANN.replace(
+        "    alive = total > 0\n",
+        "    unused = total * 2\n    if False:\n        print('never')\n    alive = total > 0\n"
+        "    'a note'\n",
+    ).replace("    return score\n", "    return score\n    print('after')\n"),
+    "helpers split out": SPLIT,
+    "a decorator returns the copy": ANN.replace("def monosemanticity_score(", "def copied(")
+    + "def swap(f):\n    return copied\n@swap\ndef monosemanticity_score(R):\n    return R\n",
+    "bound by assignment": ANN.replace("def monosemanticity_score(", "def copied(")
+    + "def swap(f):\n    return copied\nmonosemanticity_score = swap(copied)\n",
+}
+
+
+@pytest.mark.parametrize("disguise", sorted(DISGUISES))
+def test_a_disguised_copy_is_the_same_answer(disguise):
+    """The README's list: each transformation is undone, so the copy is flagged."""
+    copy = integrity.normalise(DISGUISES[disguise], "monosemanticity_score")
+    original = integrity.normalise(ANN, "monosemanticity_score")
+    assert copy.comparable and copy.tokens == original.tokens
+    found = report({"ann.ipynb": ANN, "cop.ipynb": DISGUISES[disguise]}, "01.monosemanticity_score")
+    assert [p.identical for p in found.pairs] == [True]
+
+
+def test_a_class_is_compared_by_its_methods():
+    method = "class Scorer:\n" + "\n".join("    " + line for line in ANN.splitlines()[3:])
+    method = method.replace("(R)", "(self, R)")
+    a = integrity.normalise("import torch\n" + method, "Scorer")
+    b = integrity.normalise("import torch\n" + method.replace("total", "t"), "Scorer")
+    assert a is not None and a.comparable and a.tokens == b.tokens

@@ -20,6 +20,7 @@ import nbformat
 import pytest
 
 from hostile import (
+    BROKEN_FILES,
     CORPUS,
     DEFINITION_TIME,
     FILE_ATTACKS,
@@ -28,14 +29,18 @@ from hostile import (
     NETWORK_ATTACKS,
     PROCESS_ATTACKS,
     REFERENCE_ROUTES,
+    STEERING,
+    STEERING_TEXT,
     Listeners,
     ensure_bytecode,
     notebook,
     open_folder,
     placeholders,
     write,
+    write_broken,
 )
 from polysemantic.course import COURSE
+from polysemantic.grading import feedback
 from polysemantic.grading.gradebook import grade_class, student_id, write_gradebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +66,8 @@ def graded(tmp_path_factory):
     old = nbformat.convert(notebook(GOOD_LOSS), 3)
     (folder / "old_format_01.ipynb").write_text(nbformat.writes(old, version=3))
     nbformat.write(notebook(GOOD_LOSS), folder / "élève_学生_01.ipynb")
+    for name in BROKEN_FILES:
+        write_broken(folder, name)
     paths = sorted(folder.glob("*.ipynb"))
     try:
         graded = grade_class(paths, COURSE, jobs=2, timeout=40)  # slack for a loaded machine
@@ -68,6 +75,9 @@ def graded(tmp_path_factory):
         time.sleep(0.5)  # let the listeners see anything still in flight
         listeners.close()
     write_gradebook(graded.results, out, COURSE, sandbox=graded.sandbox)
+    feedback_folder = out.parent / "feedback"
+    names = feedback.file_names(r.notebook for r in graded.results)
+    feedback.write(graded.results, feedback_folder, student_id, names)
     with open(out, encoding="utf-8") as f:
         rows = {Path(r["file"]).stem.removesuffix("_01"): r for r in csv.DictReader(f)}
     return {
@@ -79,6 +89,7 @@ def graded(tmp_path_factory):
         "listeners": listeners,
         "values": values,
         "sandbox": graded.sandbox,
+        "feedback": feedback_folder,
     }
 
 
@@ -91,8 +102,10 @@ def test_the_corpus_is_large_and_covers_every_class():
         NETWORK_ATTACKS,
         DEFINITION_TIME,
         GRADER_ATTACKS,
+        STEERING,
     ):
         assert len(group) >= 3
+    assert len(BROKEN_FILES) >= 10
 
 
 @pytest.mark.parametrize("name", sorted(CORPUS))
@@ -163,17 +176,50 @@ def test_the_reference_answers_nothing_inside_the_worker(graded):
     assert "course's reference" in message and "not available while grading" in message
 
 
-def test_no_public_message_echoes_a_hidden_input(graded):
+def test_no_message_echoes_what_a_submission_said(graded):
+    """Messages are the grader's own words: an exception's text, seen inputs included,
+    never reaches a message, public or hidden."""
     payload = json.loads(graded["out"].with_suffix(".json").read_text(encoding="utf-8"))
     echo = next(s for s in payload["submissions"] if "echoes_hidden_inputs" in s["notebook"])
-    hidden_shapes = {
-        str(tuple(c.inputs["W"].shape)) for c in COURSE.get("01.response_matrix").hidden_cases(0)
-    }
     cases = echo["questions"]["01.monosemanticity_score"]["cases"]
-    public = [c["message"] for c in cases if not c["hidden"]]
-    assert public and all("(4, 4)" in m for m in public)  # it did echo what it saw...
-    assert not any(shape in m for m in public for shape in hidden_shapes)  # ...before hidden
-    assert any(shape in c["message"] for c in cases if c["hidden"] for shape in hidden_shapes)
+    assert cases and all("seen" not in c["message"] for c in cases)
+    assert all(c["message"].startswith("raised RuntimeError") for c in cases)
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_FILES))
+def test_every_broken_file_gets_its_row(graded, name):
+    _, status, total, reason = BROKEN_FILES[name]
+    row = graded["rows"][name]
+    assert row["status"] == status and float(row["total"]) == total, row
+    assert reason in row["reason"], row["reason"]
+    assert "Traceback" not in row["reason"]
+
+
+def test_the_class_is_graded_in_full(graded):
+    """Every file has its row, whatever the others held."""
+    assert len(graded["rows"]) - 1 == len(graded["paths"])
+
+
+def test_what_a_submission_wrote_never_reaches_the_outputs(graded):
+    """No CSV cell starts like a formula, and no text a submission chose (an exception's
+    message, a made-up class's name) is in the CSV, the JSON or a feedback file."""
+    with open(graded["out"], encoding="utf-8") as f:
+        cells = [c for row in csv.reader(f) for c in row]
+    assert cells and not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    texts = [graded["out"].read_text(encoding="utf-8")]
+    texts.append(graded["out"].with_suffix(".json").read_text(encoding="utf-8"))
+    texts += [p.read_text(encoding="utf-8") for p in graded["feedback"].iterdir()]
+    for text in texts:
+        for word in STEERING_TEXT:
+            assert word not in text
+
+
+def test_a_wrong_shape_fails_its_question_with_the_shapes(graded):
+    payload = json.loads(graded["out"].with_suffix(".json").read_text(encoding="utf-8"))
+    row = next(s for s in payload["submissions"] if "wrong_shape" in s["notebook"])
+    message = row["questions"]["01.response_matrix"]["message"]
+    assert "shape" in message and "expected" in message
+    assert row["questions"]["01.reconstruction_loss"]["points"] == 1
 
 
 def test_gradebook_layout_and_json(graded):

@@ -111,7 +111,7 @@ def test_each_wrong_choice_loses_its_item_and_shows_its_explanation(chapter):
             choices = course.QUIZZES[chapter].answers()
             choices[k] = number
             result = run_check(question.id, lambda choices=choices: choices)
-            assert result.points == round(POINTS * (len(items) - 1) / len(items), 2)
+            assert result.points == 0 and result.status == Status.PARTIAL
             failed = [case for case in result.cases if case.status != Status.PASSED]
             assert [case.name for case in failed] == [f"question {k + 1}"]
             assert option.why in failed[0].message and option.text in failed[0].message
@@ -119,6 +119,15 @@ def test_each_wrong_choice_loses_its_item_and_shows_its_explanation(chapter):
                 assert option.misconception in failed[0].hint
             else:
                 assert failed[0].hint is None
+
+
+def test_the_check_of_understanding_is_reported_but_scores_no_points():
+    """Its answers are public (the page, the package, check()): a self-check only."""
+    assert POINTS == 0
+    for chapter in CHAPTER_IDS:
+        assert QUIZ_QUESTIONS[chapter].points == 0
+        others = [q for q in course.COURSE.for_chapter(chapter) if q.points > 0]
+        assert others, chapter  # every chapter still has graded exercises
 
 
 def test_a_blank_answer_is_not_attempted_and_scores_zero():
@@ -141,7 +150,7 @@ def test_a_blank_answer_is_not_attempted_and_scores_zero():
 )
 def test_malformed_choices_fail_with_a_message_that_says_why(answer, says):
     result = run_check("06.check_your_understanding", lambda: answer)
-    assert result.points < POINTS
+    assert result.status != Status.PASSED
     assert any(says in case.message for case in result.cases), [c.message for c in result.cases]
 
 
@@ -159,7 +168,8 @@ def test_the_grader_gives_the_same_verdict_as_check(tmp_path):
     nbformat.write(nb, path)
     graded = grade.grade_notebook(path, course.COURSE).questions["01.check_your_understanding"]
     checked = run_check("01.check_your_understanding", lambda: choices)
-    assert graded.points == checked.points == round(POINTS * 4 / 5, 2)
+    assert graded.points == checked.points == 0
+    assert graded.status == checked.status == Status.PARTIAL
     assert [c.status for c in graded.cases] == [c.status for c in checked.cases]
     assert quiz.items[1].options[wrong - 1].why in graded.message
 

@@ -281,7 +281,8 @@ def test_the_worker_library_imports_whole(library):
 
 
 AUDIT = """
-import inspect, json, signal, sys, importlib, pathlib
+import inspect, json, signal, sys, importlib, pathlib, resource
+resource.setrlimit(resource.RLIMIT_AS, (6 * 1024**3,) * 2)  # a huge product fails, not the test
 import numpy as np, torch
 from polysemantic.grading import payload
 from polysemantic.grading.compare import to_array
@@ -298,49 +299,129 @@ for p in sorted(root.rglob('*.py')):
     for attr, f in vars(module).items():
         if inspect.isfunction(f) and f.__module__ == name:
             functions.append((f'{name}.{attr}', f))
+# what draws or shows (figures, the viewer, progress bars) computes no number to compose
+DRAWS = ('polysemantic.figures', 'polysemantic.viewer', 'polysemantic.lab', 'polysemantic.progress')
+numeric = [(label, f) for label, f in functions if not label.startswith(DRAWS)]
 def alarm(*a):
     raise TimeoutError
 signal.signal(signal.SIGALRM, alarm)
+
+def small(value):
+    # an array small enough to keep (and compose), or not an array at all
+    if isinstance(value, torch.Tensor):
+        return value.numel() <= 10**5
+    return isinstance(value, np.ndarray) and value.size <= 10**5
+
+def call(f, inputs, first=None, seconds=2):
+    # f on the inputs by name (or by position), after `first` when there is one
+    signature = inspect.signature(f)
+    args = [] if first is None else [first]
+    names = [n for n in signature.parameters if n in inputs]
+    try:
+        signature.bind(*args, **{n: inputs[n] for n in names})
+        run = lambda: f(*args, **{n: inputs[n] for n in names})
+    except TypeError:
+        signature.bind(*args, *inputs.values())
+        run = lambda: f(*args, *inputs.values())
+    signal.alarm(seconds)
+    try:
+        return run()
+    finally:
+        signal.alarm(0)
+
+def numbers(value):
+    # the value as numbers, and each numeric attribute of an object (a result's .score)
+    out = []
+    try:
+        out.append(('', to_array(value).tolist()))
+    except BaseException:
+        for attr in dir(value):
+            if attr.startswith('_'):
+                continue
+            try:
+                out.append(('.' + attr, to_array(getattr(value, attr)).tolist()))
+            except BaseException:
+                pass
+    return out
+
 out = {}
 for question in job:
+    seconds = question['seconds']
+    cases = [payload.decode(c, arrays) for c in question['cases']]
+    found = {}  # label -> [numbers per case]
+    raw = {}  # label -> [value per case], to compose
     for label, f in functions:
-        results = []
-        for case in question['cases']:
-            inputs = payload.decode(case, arrays)
+        values = []
+        for inputs in cases:
             try:
-                signature = inspect.signature(f)
-                try:
-                    signature.bind(**inputs)
-                    call = lambda: f(**inputs)
-                except TypeError:
-                    signature.bind(*inputs.values())
-                    call = lambda: f(*inputs.values())
-                signal.alarm(2)
-                try:
-                    value = call()
-                finally:
-                    signal.alarm(0)
-                results.append(to_array(value).tolist())
+                values.append(call(f, inputs, seconds=seconds))
             except BaseException:
-                results.append(None)
-        if all(r is not None for r in results):
-            out.setdefault(question['id'], {})[label] = results
+                break
+        if len(values) == len(cases):
+            if all(small(v) for v in values):
+                raw[label] = values
+            sized = all(small(v) or not hasattr(v, 'shape') for v in values)
+            per_case = [dict(numbers(v)) for v in values] if sized else []
+            for attr in set.intersection(*(set(c) for c in per_case)) if per_case else ():
+                found[label + attr] = [c[attr] for c in per_case]
+    near = tuple(question['modules'])  # compose within the chapter and its substrates
+    for first, values in list(raw.items()):  # compose: g(f(inputs), the other inputs)
+        if not first.startswith(near):
+            continue
+        for label, g in numeric:
+            if not label.startswith(near):
+                continue
+            composed = []
+            for value, inputs in zip(values, cases):
+                try:
+                    composed.append(call(g, inputs, first=value, seconds=2))
+                except BaseException:
+                    break
+            sized = all(small(v) or not hasattr(v, 'shape') for v in composed)
+            if len(composed) == len(cases) and sized:
+                per_case = [dict(numbers(v)) for v in composed]
+                for attr in set.intersection(*(set(c) for c in per_case)):
+                    found[f'{label}({first}){attr}'] = [c[attr] for c in per_case]
+    out[question['id']] = found
 print(json.dumps(out))
 """
 
 
+def _near(question) -> list[str]:
+    """The library modules a question's answer could be composed from: its chapter's
+    reference module and the substrates the chapters share."""
+    from polysemantic import course
+
+    stem = course.CHAPTERS[int(question.chapter) - 1].__name__.rsplit(".", 1)[1]
+    return (
+        [f"polysemantic.{stem}.", "polysemantic.data.", "polysemantic.toy_training."]
+        + (["polysemantic.superposition_sweeps."] if stem == "superposition" else [])
+        + (
+            ["polysemantic.language_model."]
+            if stem in ("polysemanticity", "sparse_autoencoders")
+            else []
+        )
+    )
+
+
 def test_no_function_of_the_worker_library_computes_a_graded_answer(library, tmp_path):
     """Call every function of the worker's library that accepts a question's inputs (by
-    name or by position) on its public cases: none may give the reference's outputs."""
-    from polysemantic.grading.compare import compare, to_array
+    name or by position) on its public cases, then every function on what each of
+    those returned (with the other inputs by name), and read every numeric attribute
+    of what comes back: none may pass the question, judged as the grader judges."""
+    from polysemantic.grading.judge import Outcome, judge
+    from polysemantic.grading.results import Status
 
     arrays: dict[str, np.ndarray] = {}
     job = [
         {
             "id": q.id,
             "cases": [payload.encode(c.inputs, arrays) for c in q.public_cases()],
+            "seconds": 30 if q.outcome is not None and q.time_limit else 2,
+            "modules": _near(q),
         }
         for q in COURSE.all()
+        if q.public_cases() and any(c.inputs for c in q.public_cases())
     ]
     (tmp_path / "job.json").write_text(json.dumps(job))
     (tmp_path / "inputs.npz").write_bytes(payload.npz_bytes(arrays))
@@ -358,22 +439,22 @@ def test_no_function_of_the_worker_library_computes_a_graded_answer(library, tmp
         ],
         capture_output=True,
         text=True,
-        timeout=1200,
+        timeout=3000,
         check=False,
         env={"OMP_NUM_THREADS": "1", "POLYSEMANTIC_PROGRESS": "0"},
     )
     assert run.returncode == 0, run.stderr[-3000:]
     called = json.loads(run.stdout.strip().splitlines()[-1])
-    assert called, "the audit called no function at all"
+    assert sum(len(found) for found in called.values()) > 100, "the audit called too little"
     matches = []
     for question in COURSE.all():
-        expected = [to_array(question.reference(**c.inputs)) for c in question.public_cases()]
+        cases = question.public_cases()
         for label, outputs in called.get(question.id, {}).items():
-            got = [np.asarray(o, dtype=np.float64) for o in outputs]
-            if all(
-                g.shape == e.shape and compare(g, e, question.atol, question.rtol).ok
-                for g, e in zip(got, expected, strict=True)
-            ):
+            verdicts = [
+                judge(question, case, Outcome(value=np.asarray(o, dtype=np.float64)))
+                for case, o in zip(cases, outputs, strict=True)
+            ]
+            if all(v.status == Status.PASSED for v in verdicts):
                 matches.append((question.id, label))
     assert matches == []
 
@@ -389,7 +470,7 @@ def test_the_real_package_is_hidden_wherever_it_is_installed(tmp_path):
 
 def test_a_protection_that_fails_stops_the_child_before_any_code(tmp_path):
     """Never weaker than reported: a step the grader asked for that fails ends the
-    child with its own exit code, and the submission is a grader error, not graded."""
+    child before any code, says so on its pipe, and the submission is a grader error."""
     from polysemantic.grading.sandbox import _answer
     from polysemantic.grading.worker import EXIT_SANDBOX
 
@@ -400,7 +481,7 @@ def test_a_protection_that_fails_stops_the_child_before_any_code(tmp_path):
             "-c",
             "import json, sys\n"
             "from polysemantic.grading.worker import confine\n"
-            "confine(json.loads(sys.argv[1]), [], strict=True)\n"
+            "confine(json.loads(sys.argv[1]), [], strict=True, report=1)\n"
             "print('the submission would run now')",
             json.dumps(request),
         ],
@@ -411,5 +492,27 @@ def test_a_protection_that_fails_stops_the_child_before_any_code(tmp_path):
     )
     assert run.returncode == EXIT_SANDBOX + STEPS.index("landlock")
     assert "would run" not in run.stdout
-    failure = _answer({"exit": run.returncode}, tmp_path / "result.json", 10)
+    failure = _answer({"exit": run.returncode, "result": run.stdout}, 10)
     assert failure.status.value == "error" and "could not set up its landlock" in failure.detail
+
+
+def test_an_exit_code_after_the_handshake_is_the_submissions():
+    """The sandbox's own exit code, or its failure line, from a confined child is a
+    crash of the submission's, never a grader error; before the handshake, any end is."""
+    from polysemantic.grading.sandbox import _answer
+    from polysemantic.grading.worker import EXIT_SANDBOX
+
+    confined = json.dumps({"confined": True}) + "\n"
+    forged = json.dumps({"sandbox_failed": "landlock"}) + "\n"
+    for result in (confined, confined + forged, confined + forged + forged):
+        failure = _answer({"exit": EXIT_SANDBOX + 4, "result": result}, 10)
+        assert failure.status.value == "crash", (result, failure)
+    early = _answer({"exit": EXIT_SANDBOX + 4, "result": ""}, 10)
+    assert early.status.value == "error" and "before it was confined" in early.detail
+    timed_out = _answer({"exit": -9, "timed_out": True, "result": confined}, 10)
+    assert timed_out.status.value == "timeout"
+    too_big = _answer({"exit": -9, "too_large": True, "result": confined}, 10)
+    assert too_big.status.value == "crash" and "more than the grader reads" in too_big.detail
+    part = json.dumps({"outcomes": [], "notes": [], "missing": []})
+    answer = _answer({"exit": 0, "result": confined + part + "\n" + part + "\n"}, 10)
+    assert isinstance(answer, dict) and set(answer) == {"public", "hidden"}

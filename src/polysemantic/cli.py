@@ -84,6 +84,7 @@ def _grade_class(args: argparse.Namespace) -> int:
     """A gradebook, the integrity report, item analysis and feedback for many notebooks."""
     from polysemantic.course import COURSE
     from polysemantic.grading import feedback, integrity, item_analysis
+    from polysemantic.grading.escape import plain
     from polysemantic.grading.gradebook import (
         GradebookError,
         check_outputs_free,
@@ -128,7 +129,7 @@ def _grade_class(args: argparse.Namespace) -> int:
         print(graded.sandbox["summary"])
     for r in results:
         status = "" if r.status == SubmissionStatus.GRADED else f"  ({r.status})"
-        print(f"{r.total:>6g} / {r.max_total:<4g} {r.notebook}{status}")
+        print(f"{r.total:>6g} / {r.max_total:<4g} {plain(r.notebook)}{status}")
     chapters = {r.chapter for r in results if r.chapter}
     questions = [q for q in COURSE.all() if q.chapter in chapters]
     report = integrity.check(graded.code.items(), results, questions)
@@ -171,7 +172,9 @@ def _gradescope_bundle(args: argparse.Namespace) -> int:
         return _fail("grade", str(error))
     print(
         f"wrote the Gradescope autograder to {folder}: zip its contents "
-        f"(cd {folder} && zip -r ../autograder.zip .) and upload the zip"
+        f"(cd {folder} && zip -r ../autograder.zip .) and upload the zip. Its hidden cases "
+        f"come from a private seed drawn now, kept only in {folder / 'hidden_seed'}: "
+        "keep the bundle private"
     )
     return 0
 
@@ -196,6 +199,7 @@ def _gradescope_results(args: argparse.Namespace) -> int:
 
 def _grade_single(args: argparse.Namespace) -> int:
     from polysemantic.course import COURSE
+    from polysemantic.grading.escape import plain
     from polysemantic.grading.grade import grade_notebook
     from polysemantic.grading.notebook import NotebookError
     from polysemantic.grading.sandbox import SandboxError
@@ -212,7 +216,7 @@ def _grade_single(args: argparse.Namespace) -> int:
     if result.sandbox is not None:
         print(result.sandbox["summary"])
     print(
-        f"{result.notebook}: {result.total:g} / {result.max_total:g} points"
+        f"{plain(result.notebook)}: {result.total:g} / {result.max_total:g} points"
         + ("" if result.status == SubmissionStatus.GRADED else f" ({result.status_line})")
     )
     for qid, q in result.questions.items():
@@ -480,7 +484,11 @@ def main(argv: list[str] | None = None) -> int:
         help="notebooks graded at once (default: the number of cores)",
     )
     grade.add_argument(
-        "--seed", type=int, default=0, help="seed of the hidden cases (instructors: pick your own)"
+        "--seed",
+        default="0",
+        help="seed of the hidden cases: any text; pick a long private one (e.g. "
+        "`python -c 'import secrets; print(secrets.token_hex(16))'`), since a short seed "
+        "can be found by trying seeds",
     )
     grade.add_argument(
         "--timeout",

@@ -70,7 +70,7 @@ class Checker:
         ]
         result = QuestionResult(
             question_id=question.id,
-            points=award(question, results),
+            points=award(question, results, cases),
             max_points=question.points,
             status=summarize(results),
             cases=results,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from polysemantic.grading import escape
 from polysemantic.grading.results import Status, SubmissionResult, SubmissionStatus
 
 _MARK = {Status.PASSED: "✓", Status.NOT_ATTEMPTED: "·"}
@@ -33,12 +34,17 @@ def file_names(notebooks: Iterable[str]) -> dict[str, str]:
 
 
 def _escape(text: str) -> str:
-    return text.replace("\n", " ").replace("|", "\\|")
+    """One line of Markdown that shows `text` as text (see escape.markdown)."""
+    return escape.markdown(text)
 
 
 def markdown(result: SubmissionResult, student: str) -> str:
     """One student's feedback."""
-    lines = [f"# Feedback for {student}", "", f"Notebook: `{Path(result.notebook).name}`"]
+    lines = [
+        f"# Feedback for {_escape(student)}",
+        "",
+        f"Notebook: {_escape(Path(result.notebook).name)}",
+    ]
     if result.chapter:
         lines.append(
             f"Chapter {result.chapter}: **{result.total:g} / {result.max_total:g}** points"

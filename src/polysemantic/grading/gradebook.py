@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from polysemantic.grading.grade import DEFAULT_TIMEOUT, grade_submission
+from polysemantic.grading import escape
+from polysemantic.grading.grade import DEFAULT_TIMEOUT, Seed, grade_submission
 from polysemantic.grading.notebook import NotebookError, Submission, read_submission
 from polysemantic.grading.question import QuestionBank
 from polysemantic.grading.results import SubmissionResult, SubmissionStatus, not_graded
@@ -63,16 +64,24 @@ def student_id(path: Path) -> str:
 
 
 def _read(path: Path, bank: QuestionBank) -> Submission | SubmissionResult:
+    """A submission read into memory, or its `unreadable` row: whatever the file
+    holds, reading it never raises (notebook.py bounds its size, cells and time)."""
     try:
         return read_submission(path, bank.chapters())
     except NotebookError as error:
         return not_graded(str(path), SubmissionStatus.UNREADABLE, str(error))
+    except Exception as error:  # noqa: BLE001 - a file never costs the class its gradebook
+        return not_graded(
+            str(path),
+            SubmissionStatus.UNREADABLE,
+            f"{path}: could not be read ({type(error).__name__})",
+        )
 
 
 def _grade(
     item: Submission | SubmissionResult,
     bank: QuestionBank,
-    seed: int | None,
+    seed: Seed | None,
     timeout: float,
     sandbox: Sandbox | None = None,
 ) -> SubmissionResult:
@@ -80,14 +89,16 @@ def _grade(
         return item
     try:
         return grade_submission(item, bank, hidden_seed=seed, timeout=timeout, sandbox=sandbox)
+    except NotebookError as error:  # a chapter without graded questions
+        return not_graded(str(item.path), SubmissionStatus.UNREADABLE, str(error))
     except Exception as error:  # a grader bug must not cost the other rows
         return not_graded(
-            str(item.path), SubmissionStatus.ERROR, f"grader error: {type(error).__name__}: {error}"
+            str(item.path), SubmissionStatus.ERROR, f"grader error: {type(error).__name__}"
         )
 
 
 def grade_one_path(
-    path: Path, bank: QuestionBank, *, seed: int | None = 0, timeout: float = DEFAULT_TIMEOUT
+    path: Path, bank: QuestionBank, *, seed: Seed | None = 0, timeout: float = DEFAULT_TIMEOUT
 ) -> SubmissionResult:
     """One notebook, always a result: unreadable files become a 0 with the reason."""
     return _grade(_read(path, bank), bank, seed, timeout)
@@ -107,7 +118,7 @@ def grade_class(
     bank: QuestionBank,
     *,
     jobs: int | None = None,
-    seed: int | None = 0,
+    seed: Seed | None = 0,
     timeout: float = DEFAULT_TIMEOUT,
     sandbox: Sandbox | None = None,
 ) -> ClassGrades:
@@ -134,7 +145,7 @@ def grade_many(
     bank: QuestionBank,
     *,
     jobs: int | None = None,
-    seed: int | None = 0,
+    seed: Seed | None = 0,
     timeout: float = DEFAULT_TIMEOUT,
     sandbox: Sandbox | None = None,
 ) -> list[SubmissionResult]:
@@ -197,7 +208,10 @@ def write_gradebook(
         writer = csv.writer(f)
         writer.writerow(header)
         writer.writerow(
-            ["(maximum)", "", *[q.points for q in questions], possible, possible, 100, "", "", ""]
+            escape.row(
+                ["(maximum)", "", *[q.points for q in questions], possible, possible, 100]
+                + ["", "", ""]
+            )
         )
         for r in results:
             blank = 0.0 if r.chapter is None and len(chapters) == 1 else ""
@@ -205,17 +219,19 @@ def write_gradebook(
             maximum = r.max_total or (possible if isinstance(possible, (int, float)) else 0)
             percent = round(100 * r.total / maximum, 1) if maximum else 0.0
             writer.writerow(
-                [
-                    r.notebook,
-                    student_id(Path(r.notebook)),
-                    *points,
-                    r.total,
-                    maximum,
-                    percent,
-                    r.status.value,
-                    _reason(r),
-                    "; ".join(flags.get(r.notebook, [])),
-                ]
+                escape.row(
+                    [
+                        r.notebook,
+                        student_id(Path(r.notebook)),
+                        *points,
+                        r.total,
+                        maximum,
+                        percent,
+                        r.status.value,
+                        _reason(r),
+                        "; ".join(flags.get(r.notebook, [])),
+                    ]
+                )
             )
     submissions = []
     for r in results:

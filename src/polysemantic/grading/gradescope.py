@@ -7,10 +7,16 @@ result expected in /autograder/results/results.json: a top-level "score" and
 "visibility"} (Gradescope's "Autograder specifications"). One test per
 question here; hidden cases count in the score, and their details stay out of
 what students see.
+
+The bundle's hidden cases come from a private seed, drawn when the bundle is
+written (`secrets.token_hex`) and kept only in the bundle (its file `hidden_seed`):
+not in the repository, not in the package a student installs. Anyone with the
+bundle can draw the hidden cases, so keep it where the autograder's files are kept.
 """
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import stat
 from pathlib import Path
@@ -19,6 +25,7 @@ from typing import Any
 from polysemantic.grading.results import Status, SubmissionResult, SubmissionStatus
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+SEED_FILE = "hidden_seed"  # in the bundle, next to setup.sh: /autograder/source/hidden_seed
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, when it builds the autograder image.
@@ -37,8 +44,10 @@ PYTHON="${POLYSEMANTIC_PYTHON:-/opt/polysemantic/bin/python}"
 mkdir -p "$ROOT/results"
 submission="$(find "$ROOT/submission" -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' \\
               | sort | head -n 1)"
+# The bundle's private seed for the hidden cases (drawn when the bundle was written).
+seed="$(cat "$ROOT/source/hidden_seed")"
 "$PYTHON" -m polysemantic.cli grade "${submission:-$ROOT/submission/missing.ipynb}" \\
-    --gradescope-results "$ROOT/results/results.json"
+    --seed "$seed" --gradescope-results "$ROOT/results/results.json"
 """
 
 
@@ -81,9 +90,11 @@ def results_json(result: SubmissionResult) -> dict[str, Any]:
     }
 
 
-def write_bundle(folder: Path, course_root: Path) -> Path:
-    """Write setup.sh, run_autograder and a copy of the course's package into `folder`
-    (zip its contents and upload them as the Gradescope autograder)."""
+def write_bundle(folder: Path, course_root: Path, seed: str | None = None) -> Path:
+    """Write setup.sh, run_autograder, a private seed and a copy of the course's package
+    into `folder` (zip its contents and upload them as the Gradescope autograder).
+
+    seed: the hidden cases' seed (default: a new one, 128 random bits)."""
     if folder.exists() and any(folder.iterdir()):
         raise FileExistsError(f"{folder} is not empty: choose a new folder for the bundle")
     course = folder / "course"
@@ -95,6 +106,9 @@ def write_bundle(folder: Path, course_root: Path) -> Path:
         course / "src",
         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
     )
+    seed_path = folder / SEED_FILE
+    seed_path.write_text((seed or secrets.token_hex(16)) + "\n", encoding="utf-8")
+    seed_path.chmod(0o600)
     for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
         path = folder / name
         path.write_text(text, encoding="utf-8")

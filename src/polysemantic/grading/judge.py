@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from polysemantic.grading.compare import NotAnArray, compare, to_array
+from polysemantic.grading.compare import NotAnArray, compare, describe, to_array
 from polysemantic.grading.question import Case, Mistake, Question
 from polysemantic.grading.results import CaseResult, Status
 
@@ -82,15 +82,20 @@ def run_answer(answer: Callable[..., Any], case: Case, seconds: float | None = N
 
 
 def _matching_mistake(question: Question, case: Case, got: np.ndarray) -> Mistake | None:
+    """The named mistake an output shows, if any. A mistake's check that raises on an
+    output it did not expect (another shape, say) means "not this mistake"."""
     if question.outcome is not None:  # a training loop: recognise a mistake by its sign
         for mistake in question.mistakes:
-            if mistake.sign is not None and mistake.sign(case.inputs, case.truth, got):
-                return mistake
+            try:
+                if mistake.sign is not None and mistake.sign(case.inputs, case.truth, got):
+                    return mistake
+            except Exception:  # noqa: BLE001 - a sign that cannot read the output
+                continue
         return None
     for mistake in question.mistakes:
         try:  # a mistake may not apply to every case (a transpose of a non-square W)
             wrong = to_array(mistake.answer(**copy.deepcopy(case.inputs)))
-        except (RuntimeError, ValueError, IndexError, NotAnArray):
+        except Exception:  # noqa: BLE001 - a mistake that does not apply to this case
             continue
         if wrong.shape == got.shape and compare(got, wrong, question.atol, question.rtol).ok:
             return mistake
@@ -105,7 +110,16 @@ def judge(question: Question, case: Case, outcome: Outcome) -> CaseResult:
     if outcome.error is not None or outcome.value is None:
         return CaseResult(case.name, case.hidden, Status.ERROR, outcome.error or "no answer")
     if question.outcome is not None:
-        comparison = question.outcome(case.inputs, case.truth, outcome.value)
+        try:
+            comparison = question.outcome(case.inputs, case.truth, outcome.value)
+        except Exception:  # noqa: BLE001 - an output the check cannot read fails this case
+            return CaseResult(
+                case.name,
+                case.hidden,
+                Status.FAILED,
+                f"got {describe(outcome.value)}, which this check cannot read: "
+                "see the exercise for the shape it asks for",
+            )
     else:
         expected = to_array(question.reference(**copy.deepcopy(case.inputs)))
         comparison = compare(outcome.value, expected, question.atol, question.rtol)
@@ -122,10 +136,12 @@ def judge(question: Question, case: Case, outcome: Outcome) -> CaseResult:
     )
 
 
-def award(question: Question, results: list[CaseResult]) -> float:
-    """Points for a question: public and hidden cases each share their part."""
-    public = [r for r in results if not r.hidden]
-    hidden = [r for r in results if r.hidden]
+def award(question: Question, results: list[CaseResult], cases: list[Case] | None = None) -> float:
+    """Points for a question: public and hidden cases each share their part. With the
+    `cases`, the cases of one group count as one, passed only when all of them pass."""
+    groups = [c.group for c in cases] if cases is not None else [None] * len(results)
+    public = [(r, g) for r, g in zip(results, groups, strict=True) if not r.hidden]
+    hidden = [(r, g) for r, g in zip(results, groups, strict=True) if r.hidden]
     if not hidden:
         shares = [(public, 1.0)]
     elif not public:
@@ -133,9 +149,13 @@ def award(question: Question, results: list[CaseResult]) -> float:
     else:
         shares = [(public, 1.0 - question.hidden_share), (hidden, question.hidden_share)]
     points = 0.0
-    for group, share in shares:
-        passed = sum(r.status == Status.PASSED for r in group)
-        points += question.points * share * passed / len(group)
+    for part, share in shares:
+        units: dict[object, bool] = {}
+        for k, (result, group) in enumerate(part):
+            key = ("group", group) if group is not None else ("case", k)
+            units[key] = units.get(key, True) and result.status == Status.PASSED
+        if units:
+            points += question.points * share * sum(units.values()) / len(units)
     return round(points, 2)
 
 

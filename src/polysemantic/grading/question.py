@@ -23,13 +23,40 @@ class Case:
     """One set of keyword arguments for the answer, with a short name.
 
     `truth` holds what an outcome check compares against (true feature directions,
-    say); it stays with the judge and is never passed to the answer.
+    say); it stays with the judge and is never passed to the answer. Cases of one
+    `group` earn their points together or not at all (the same configuration
+    trained for a few steps and for all of them: a loss that falls).
     """
 
     name: str
     inputs: Inputs
     hidden: bool = False
     truth: Inputs = field(default_factory=dict)
+    group: str | None = None
+
+
+def trained_and_early(
+    name: str, inputs: Inputs, truth: Inputs, n_steps: int, early_steps: int, seeds: tuple[int, int]
+) -> tuple[Case, Case]:
+    """One hidden configuration for a training loop, twice: trained for `n_steps`, and
+    for `early_steps` (its truth marked "early": not trained yet, so the loss falls).
+    The two earn their points together; `seeds` are the answer's, made of no truth."""
+    return (
+        Case(
+            name,
+            {**inputs, "n_steps": n_steps, "seed": seeds[0]},
+            hidden=True,
+            truth=truth,
+            group="configuration",
+        ),
+        Case(
+            f"{name}, {early_steps} steps",
+            {**inputs, "n_steps": early_steps, "seed": seeds[1]},
+            hidden=True,
+            truth={**truth, "early": True},
+            group="configuration",
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -89,6 +116,10 @@ class Question:
     # reference is then an answer that passes (the tests check it does).
     outcome: OutcomeCheck | None = None
     time_limit: float | None = None  # seconds one case may take, for training loops
+    # Library functions that compute the answer, alone or composed with others (a
+    # trainer, a splice whose result holds the score): the worker's copy of the library
+    # replaces them as it replaces the reference.
+    removed: tuple[Callable[..., Any], ...] = ()
 
     @property
     def chapter(self) -> str:

@@ -9,6 +9,13 @@ its case with that option's explanation. An option that embodies a common
 misconception names it; choosing it also shows that name as the hint.
 
 Options are numbered from 1, on the page and in the notebook alike.
+
+The question carries no points (POINTS = 0): its right answers are on every edition
+of the book's page, in the installed package and in `check()` itself, so a grade on
+them would measure who looked. `check` and the grader still judge every item and
+report it (passed or not, with the option's explanation); the gradebook shows the
+items, and no total counts them. A graded check of understanding would need items
+drawn from a pool that no edition reveals; the course has none.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import numpy as np
 from polysemantic.grading.question import Case, Inputs, Mistake, Question, Verdict
 
 QUESTION_NAME = "check_your_understanding"  # the id is NN.check_your_understanding
-POINTS = 2
+POINTS = 0  # a self-check: reported, never scored (see above)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from typing import Any
 from polysemantic.grading import landlock, seccomp, worker_library
 from polysemantic.grading.question import Question
 from polysemantic.grading.results import SubmissionStatus
-from polysemantic.grading.worker import EXIT_SANDBOX, STEPS
+from polysemantic.grading.worker import CONFINED, STEPS
 
 DEFAULT_TIMEOUT = 120.0  # seconds for one notebook's answers, all cases included
 DEFAULT_MEMORY = 4 * 1024**3  # bytes of address space beyond the worker's libraries
@@ -367,9 +367,9 @@ class Sandbox:
                 reply = future.result(timeout=timeout + STARTUP_TIMEOUT)
             except (concurrent.futures.TimeoutError, EOFError) as error:
                 return WorkerFailure(SubmissionStatus.ERROR, f"grader error: {error}")
-            return _answer(reply, scratch / "result.json", timeout)
+            return _answer(reply, timeout)
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            _remove(scratch)
 
     @property
     def closed(self) -> bool:
@@ -389,7 +389,7 @@ class Sandbox:
                 self._process.kill()
                 self._process.wait()
             self._process = None
-        shutil.rmtree(self._root, ignore_errors=True)
+        _remove(self._root)
 
     def __enter__(self) -> Sandbox:
         return self
@@ -429,37 +429,68 @@ def _user_name() -> str:
         return f"uid {os.geteuid()}"
 
 
-def _answer(
-    reply: dict[str, Any], result_path: Path, timeout: float
-) -> dict[str, Any] | WorkerFailure:
-    """What a child's end means: its result, or the failure to report."""
+def _remove(folder: Path) -> None:
+    """Remove a scratch folder, whatever a submission left in it (links are removed,
+    never followed; a tree too deep to remove is left to the system's tmp cleaning)."""
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+    except Exception:  # noqa: BLE001 - RecursionError on a very deep tree
+        pass
+
+
+def _lines(text: str) -> list[Any]:
+    """The JSON lines of a child's pipe; a line that is not JSON reads as None."""
+    out: list[Any] = []
+    for line in text.split("\n")[:3]:  # the handshake, the public part, the hidden part
+        try:
+            out.append(json.loads(line))
+        except (ValueError, RecursionError):
+            out.append(None)
+    return out
+
+
+def _answer(reply: dict[str, Any], timeout: float) -> dict[str, Any] | WorkerFailure:
+    """What a child's end means: its result, or the failure to report.
+
+    The first line of the child's pipe says it was confined: written before the
+    submission's code ran, it is the one thing here the submission could not choose.
+    Before it, any end is the sandbox's (a grader error); after it, any end is the
+    submission's, whatever its exit code."""
     if reply.get("failed") or reply.get("exit") is None:
         return WorkerFailure(
-            SubmissionStatus.ERROR, f"grader error: the worker could not start it ({reply})"
+            SubmissionStatus.ERROR,
+            f"grader error: the worker could not start it ({str(reply.get('failed'))[:80]})",
         )
     code = int(reply["exit"])
+    lines = _lines(str(reply.get("result", "")))
+    first = lines[0] if lines else None
+    if reply.get("too_large"):  # only a confined child's pipe can grow past the limit
+        return WorkerFailure(
+            SubmissionStatus.CRASH, "the notebook's code handed back more than the grader reads"
+        )
+    if first != CONFINED:
+        step = first.get("sandbox_failed") if isinstance(first, dict) else None
+        if step in STEPS:
+            return WorkerFailure(
+                SubmissionStatus.ERROR, f"grader error: the sandbox could not set up its {step}"
+            )
+        why = f"signal {-code}" if code < 0 else f"exit code {code}"
+        return WorkerFailure(
+            SubmissionStatus.ERROR,
+            f"grader error: the sandboxed process ended before it was confined ({why})",
+        )
     if reply.get("timed_out"):
         return WorkerFailure(
             SubmissionStatus.TIMEOUT, f"the answers took longer than {timeout:g} s"
         )
-    if EXIT_SANDBOX <= code < EXIT_SANDBOX + len(STEPS):
-        step = STEPS[code - EXIT_SANDBOX]
-        return WorkerFailure(
-            SubmissionStatus.ERROR, f"grader error: the sandbox could not set up its {step}"
-        )
-    if code != 0 or not result_path.exists():
+    public, hidden = (lines[1:] + [None, None])[:2]
+    if code != 0 or not isinstance(public, dict) or not isinstance(hidden, dict):
         why = f"signal {-code}" if code < 0 else f"exit code {code}"
         if code in (-9, -24):  # SIGKILL, SIGXCPU
             why += ": a time or memory limit was hit"
+        if code == 0:
+            why = "its answers were incomplete"
         return WorkerFailure(
             SubmissionStatus.CRASH, f"the notebook's code ended the grading process ({why})"
         )
-    try:
-        answer = json.loads(result_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
-        answer = None
-    if not isinstance(answer, dict):
-        return WorkerFailure(
-            SubmissionStatus.CRASH, "the grading process wrote an unreadable result"
-        )
-    return answer
+    return {"public": public, "hidden": hidden}

@@ -15,20 +15,28 @@ submission,
 3. sets no_new_privs, confines itself with Landlock (reads: Python and the copied
    library; writes: its scratch folder; no TCP; no signal or abstract socket
    outside) and a seccomp filter (no new process, no chmod or chown, no UNIX socket).
-A step the grader asked for that fails ends the child with exit code 80 + its
-number, before any submitted code runs: never weaker than reported.
+A step the grader asked for that fails ends the child before any submitted code
+runs (never weaker than reported), and says which step on its result pipe.
 
-The child then reads job.json (the definitions, the answer names, each case's
-inputs as plain data from inputs.npz), runs the definitions statement by statement,
-calls each answer on every public case, then on every hidden one (so that no
-message a student sees was written after a hidden input was seen), and writes
-result.json: arrays as shape and numbers.
+The child hands back everything over a pipe the zygote made before the fork (no
+file the grader could be made to follow), one JSON line at a time:
+1. {"confined": true} once every protection took, before the submission's code
+   runs: the zygote's and the grader's proof that what follows came from a
+   confined child, so that no exit code of the child's can pass for the sandbox's
+   own failure (that is {"sandbox_failed": step}, and nothing else);
+2. after the definitions and every public case: the notes and public outcomes;
+3. after every hidden case: the hidden outcomes.
+A pipe only grows, so what line 2 says was said before any hidden input was seen.
+Nothing in it is text for a person: errors are an exception's type name and
+numbers, and the grader writes every message itself. The zygote reads at most
+RESULT_LIMIT bytes and ends a child that writes more.
 The verdict is reached by the grader, which is the only process that ever holds a
 question or a reference.
 
 Protocol, one JSON object per line: the grader sends a config, the zygote answers
 {"ready": ..., "available": {...}}; then {"id", "scratch", "timeout", ...} per
-submission, answered with {"id", "exit", "timed_out"} when its child has ended.
+submission, answered with {"id", "exit", "timed_out", "result", "too_large"} when
+its child has ended ("result": the child's pipe as text).
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ import __future__
 import ast
 import builtins
 import contextlib
+import fcntl
 import io
 import json
 import os
@@ -48,10 +57,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-EXIT_SANDBOX = 80  # + the index in STEPS of the step that failed
+EXIT_SANDBOX = 80  # + the index in STEPS of the step that failed (said on the pipe too)
 STEPS = ("network namespace", "user", "user namespace", "no_new_privs", "landlock", "seccomp")
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
 FILE_SIZE = 64 * 1024**2
+RESULT_LIMIT = 32 * 1024**2  # bytes a child may hand back
+PIPE_SIZE = 1024**2  # the result pipe's buffer (Linux's default is 64 KiB)
+CONFINED = {"confined": True}
+_NAME = __import__("re").compile(r"[A-Za-z_][A-Za-z0-9_.]{0,79}")
 
 
 # ---------------------------------------------------------------------------- the child
@@ -92,9 +105,12 @@ def _limit(request: dict[str, Any]) -> None:
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
-def confine(request: dict[str, Any], rules: list[tuple[str, int]], strict: bool) -> list[str]:
+def confine(
+    request: dict[str, Any], rules: list[tuple[str, int]], strict: bool, report: int | None = None
+) -> list[str]:
     """Apply the protections `request["protections"]` names, in order; returns the
-    steps that took. With `strict`, a step that fails ends the process."""
+    steps that took. With `strict`, a step that fails ends the process, after saying
+    which on the file descriptor `report` when there is one."""
     from polysemantic.grading import landlock, seccomp
 
     wanted = set(request["protections"])
@@ -137,6 +153,9 @@ def confine(request: dict[str, Any], rules: list[tuple[str, int]], strict: bool)
             action()
         except Exception:  # noqa: BLE001 - any failure of a step counts
             if strict:
+                if report is not None:
+                    with contextlib.suppress(OSError):
+                        _write_line(report, {"sandbox_failed": step})
                 os._exit(EXIT_SANDBOX + number)
             continue
         done.append(step)
@@ -181,14 +200,23 @@ def _block_process_creation() -> None:
         setattr(subprocess, name, _refuse)
 
 
+def type_name(value: Any) -> str:
+    """A type's name as plain data (the grader checks it is a name before using it)."""
+    name = getattr(type(value), "__name__", "")
+    name = name if isinstance(name, str) and _NAME.fullmatch(name) else "object"
+    return name
+
+
 def _outcome_json(value: Any) -> dict[str, Any]:
-    """An answer's return value as shape and numbers, or why it is not numbers."""
+    """An answer's return value as shape and numbers, or the type it was instead."""
     from polysemantic.grading.compare import NotAnArray, to_array
 
     try:
         array = to_array(value)
-    except NotAnArray as error:
-        return {"error": str(error)[:500]}
+    except NotAnArray:
+        return {"not_numbers": "None" if value is None else type_name(value)}
+    except Exception as error:  # noqa: BLE001 - an object that fails to convert
+        return {"raised": type_name(error)}
     return {"shape": list(array.shape), "data": array.ravel().tolist()}
 
 
@@ -210,23 +238,24 @@ def _call(answer: Any, inputs: dict[str, Any], seconds: float | None) -> dict[st
     except NotImplementedError:
         return {"not_attempted": True}
     except _TimeLimitExceeded:
-        return {"error": f"took longer than the case's limit of {seconds:g} s"}
-    except Exception as error:  # the learner's bug, reported as the case's message
-        return {"error": f"raised {type(error).__name__}: {error}"[:500]}
+        return {"over_time": seconds}
+    except Exception as error:  # the learner's bug, reported by its type
+        return {"raised": type_name(error)}
     finally:
         if seconds:
             signal.setitimer(signal.ITIMER_REAL, 0)
     return _outcome_json(value)
 
 
-def run_definitions(code: str, namespace: dict[str, Any]) -> list[str]:
+def run_definitions(code: str, namespace: dict[str, Any]) -> list[dict[str, Any]]:
     """Run the submission's definitions one top-level statement at a time, so that one
-    that fails (an import the worker lacks, say) costs only itself."""
-    notes: list[str] = []
+    that fails (an import the worker lacks, say) costs only itself. Returns, per
+    statement that raised, its line and the exception's type."""
+    notes: list[dict[str, Any]] = []
     try:
         tree = ast.parse(code, "<submission>")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-        return [f"the notebook's definitions could not be parsed: {type(error).__name__}"]
+        return [{"line": 0, "raised": type_name(error)}]
     flags = 0
     for statement in tree.body:
         if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
@@ -239,13 +268,20 @@ def run_definitions(code: str, namespace: dict[str, Any]) -> list[str]:
             )
             exec(compiled, namespace)
         except BaseException as error:  # noqa: BLE001 - sys.exit and friends included
-            line = getattr(statement, "lineno", "?")
-            notes.append(f"a definition (line {line}) raised {type(error).__name__}: {error}"[:300])
+            notes.append({"line": int(getattr(statement, "lineno", 0)), "raised": type_name(error)})
     return notes
 
 
-def run_job(scratch: str) -> dict[str, Any]:
-    """Run one submission (already confined): job.json and inputs.npz in, a result out."""
+def _write_line(fd: int, message: dict[str, Any]) -> None:
+    """One JSON line, written whole to the result pipe."""
+    data = (json.dumps(message) + "\n").encode()
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def run_job(scratch: str, out: int) -> None:
+    """Run one submission (already confined): job.json and inputs.npz in; the notes
+    and public outcomes, then the hidden outcomes, out on the pipe `out`."""
     from polysemantic.grading import payload
 
     with open(os.path.join(scratch, "job.json"), encoding="utf-8") as f:
@@ -254,40 +290,44 @@ def run_job(scratch: str) -> dict[str, Any]:
     _block_process_creation()
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     sink = _Sink()
-    answers: dict[str, Any] = {}
+    questions = job["questions"]
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         notes = run_definitions(job["code"], namespace)
-        outcomes: dict[tuple[int, int], dict[str, Any]] = {}
-        calls = [  # every public case first: nothing a student sees can echo a hidden input
-            (q, c)
-            for hidden in (False, True)
-            for q, question in enumerate(job["questions"])
-            for c, case in enumerate(question["cases"])
-            if bool(case.get("hidden")) == hidden
-        ]
-        for q, c in calls:
-            question = job["questions"][q]
-            answer = namespace.get(question["answer_name"])
-            if not callable(answer):
-                continue
-            try:
-                inputs = payload.decode(question["cases"][c]["inputs"], arrays)
-                outcomes[q, c] = _call(answer, inputs, question.get("time_limit"))
-            except BaseException as error:  # noqa: BLE001
-                outcomes[q, c] = {"error": f"raised {type(error).__name__}: {error}"[:500]}
-    for q, question in enumerate(job["questions"]):
-        if not callable(namespace.get(question["answer_name"])):
-            answers[question["id"]] = {
-                "missing": f"no function named `{question['answer_name']}` in the notebook"
-            }
-        else:
-            cases = range(len(question["cases"]))
-            answers[question["id"]] = {"outcomes": [outcomes.get((q, c)) for c in cases]}
-    return {"answers": answers, "notes": notes[:20]}
+        answers = {q["answer_name"]: namespace.get(q["answer_name"]) for q in questions}
+        missing = [q["id"] for q in questions if not callable(answers[q["answer_name"]])]
+        for hidden in (False, True):  # every public case first, and sent before a hidden one
+            outcomes: list[list[Any]] = []
+            for question in questions:
+                answer = answers[question["answer_name"]]
+                row: list[Any] = []
+                for case in question["cases"]:
+                    if bool(case.get("hidden")) != hidden or not callable(answer):
+                        row.append(None)
+                        continue
+                    try:
+                        inputs = payload.decode(case["inputs"], arrays)
+                        row.append(_call(answer, inputs, question.get("time_limit")))
+                    except BaseException as error:  # noqa: BLE001
+                        row.append({"raised": type_name(error)})
+                outcomes.append(row)
+            part = {"outcomes": outcomes}
+            if not hidden:
+                part.update(notes=notes[:20], missing=missing)
+            _write_line(out, part)
 
 
-def _child(request: dict[str, Any], rules: list[tuple[str, int]], devnull: int) -> None:
-    """Everything a forked child does; it never returns."""
+def _close_all_but(keep: set[int]) -> None:
+    """Close every file descriptor from 3 up, except those in `keep`."""
+    top = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    low = 3
+    for fd in sorted(keep | {top}):
+        if fd >= low:
+            os.closerange(low, fd)
+            low = fd + 1
+
+
+def _child(request: dict[str, Any], rules: list[tuple[str, int]], devnull: int, out: int) -> None:
+    """Everything a forked child does; it never returns. `out` is its result pipe."""
     code = 1
     try:
         os.setsid()
@@ -295,15 +335,13 @@ def _child(request: dict[str, Any], rules: list[tuple[str, int]], devnull: int) 
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for fd in (0, 1, 2):  # the zygote's pipes to the grader are not the child's
             os.dup2(devnull, fd)
-        os.closerange(3, devnull)  # nor any file the zygote opened (Landlock spares
-        os.closerange(devnull + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])  # those)
+        _close_all_but({devnull, out})  # nor any file the zygote opened (Landlock spares those)
         _limit(request)
-        confine(request, rules, strict=True)
+        confine(request, rules, strict=True, report=out)
         os.chdir(request["scratch"])
         os.environ.update(HOME=request["scratch"], TMPDIR=request["scratch"])
-        result = run_job(request["scratch"])
-        with open(os.path.join(request["scratch"], "result.json"), "w", encoding="utf-8") as f:
-            json.dump(result, f)
+        _write_line(out, CONFINED)  # before a line of the submission runs
+        run_job(request["scratch"], out)
         code = 0
     finally:
         os._exit(code)
@@ -365,7 +403,7 @@ class _Lines:
 
 
 def _send(message: dict[str, Any]) -> None:
-    os.write(1, (json.dumps(message) + "\n").encode())
+    _write_line(1, message)  # whole: a signal may cut a large write short
 
 
 def serve() -> None:
@@ -394,52 +432,112 @@ def serve() -> None:
     signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     devnull = os.open(os.devnull, os.O_RDWR)
-    running: dict[int, tuple[Any, float]] = {}  # pid -> (request id, deadline)
-    timed_out: set[int] = set()
+    running: dict[int, _Running] = {}  # pid -> its request, deadline and result pipe
     pending = configs[1:]
     while True:
         for request in pending:
             try:
+                result_r, result_w = os.pipe()
+            except OSError as error:
+                _send({"id": request["id"], "exit": None, "failed": f"pipe: {error.strerror}"})
+                continue
+            try:
                 pid = os.fork()
             except OSError as error:
+                os.close(result_r)
+                os.close(result_w)
                 _send({"id": request["id"], "exit": None, "failed": f"fork: {error.strerror}"})
                 continue
             if pid == 0:
                 os.close(wake_r)
                 os.close(wake_w)
-                _child({**config, **request}, rules, devnull)
-            running[pid] = (request["id"], time.monotonic() + float(request["timeout"]))
+                os.close(result_r)
+                _child({**config, **request}, rules, devnull, result_w)
+            os.close(result_w)
+            os.set_blocking(result_r, False)
+            with contextlib.suppress(OSError, AttributeError):  # fewer trips on a busy machine
+                fcntl.fcntl(result_r, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
+            deadline = time.monotonic() + float(request["timeout"])
+            running[pid] = _Running(request["id"], deadline, result_r)
         pending = []
         while running:  # reap every child that has ended
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 break
             if pid in running:
-                ident, _ = running.pop(pid)
-                exit_code = os.waitstatus_to_exitcode(status)
-                _send({"id": ident, "exit": exit_code, "timed_out": pid in timed_out})
-                timed_out.discard(pid)
+                child = running.pop(pid)
+                child.drain(pid)
+                _send(
+                    {
+                        "id": child.ident,
+                        "exit": os.waitstatus_to_exitcode(status),
+                        "timed_out": child.timed_out,
+                        "too_large": child.too_large,
+                        "result": ""
+                        if child.too_large
+                        else b"".join(child.chunks).decode("utf-8", "replace"),
+                    }
+                )
         now = time.monotonic()
-        for pid, (_, deadline) in running.items():
-            if now >= deadline and pid not in timed_out:
-                timed_out.add(pid)
-                for kill in (os.killpg, os.kill):
-                    with contextlib.suppress(ProcessLookupError, PermissionError):
-                        kill(pid, signal.SIGKILL)
+        for pid, child in running.items():
+            if now >= child.deadline and not child.timed_out:
+                child.timed_out = True
+                _kill(pid)
         if lines.closed:
             if not running:
                 return
             for pid in running:  # the grader is gone: so are the submissions
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pid, signal.SIGKILL)
-        deadlines = [d for p, (_, d) in running.items() if p not in timed_out]
+                _kill(pid)
+        deadlines = [c.deadline for c in running.values() if not c.timed_out]
         wait = max(0.0, min(deadlines) - now) if deadlines else None
-        if timed_out:
+        if any(c.timed_out for c in running.values()):
             wait = 0.05 if wait is None else min(wait, 0.05)  # reap the killed soon
-        watched = [wake_r] + ([] if lines.closed else [0])
+        pipes = {c.fd: pid for pid, c in running.items() if c.fd is not None}
+        watched = [wake_r, *pipes] + ([] if lines.closed else [0])
         ready, _, _ = select.select(watched, [], [], wait)
         if wake_r in ready:
             with contextlib.suppress(BlockingIOError):
                 os.read(wake_r, 4096)
+        for fd in ready:
+            if fd in pipes:
+                running[pipes[fd]].drain(pipes[fd], until_end=False)
         if 0 in ready:
             pending = lines.read()
+
+
+def _kill(pid: int) -> None:
+    for kill in (os.killpg, os.kill):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            kill(pid, signal.SIGKILL)
+
+
+class _Running:
+    """A child at work: its request's id, its deadline, and what its pipe has said."""
+
+    def __init__(self, ident: Any, deadline: float, fd: int):
+        self.ident, self.deadline, self.fd = ident, deadline, fd
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.timed_out = self.too_large = False
+
+    def drain(self, pid: int, until_end: bool = True) -> None:
+        """Read what the pipe holds (all of it, once the child has ended), at most
+        RESULT_LIMIT bytes: a child that writes more is ended and its pipe closed."""
+        while self.fd is not None:
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                if not until_end:
+                    return
+                chunk = b""  # the child has ended and nothing is left: as good as the end
+            except OSError:
+                chunk = b""
+            if chunk and self.size + len(chunk) <= RESULT_LIMIT:
+                self.chunks.append(chunk)
+                self.size += len(chunk)
+                continue
+            if chunk:  # over the limit
+                self.too_large = True
+                _kill(pid)
+            os.close(self.fd)
+            self.fd = None

@@ -8,11 +8,13 @@ The sandboxed worker does not get the real package: the grader writes a copy
   nothing (grading does not run the cells that call them);
 - the question bank, the questions, the grading engine, authoring and the CLI are
   left out;
-- every function that is the reference of a graded question is replaced, before its
+- every function that is the reference of a graded question, and every library
+  function a question lists as computing its answer alone or composed (`removed`:
+  the trainers, the splice that holds the loss recovered), is replaced, before its
   module is ever compiled in the worker, by a function of the same signature that
   raises `ReferenceRemoved`; its body and docstring are gone, so nothing in the
   worker's memory or on its disk can be, hold or lead to the reference. Library
-  code that calls a reference (a trainer, a forward pass) raises the same way;
+  code that calls one of them (a sweep, a forward pass) raises the same way;
 - only the sandbox's own modules of the grading engine come along, so the worker
   can run.
 
@@ -76,17 +78,19 @@ class ReferenceNotFound(ValueError):
 
 
 def references(questions: Iterable[Question]) -> dict[str, set[str]]:
-    """{module: {function names}} of every question's reference implementation."""
+    """{module: {function names}} of every question's reference implementation and of
+    the library functions it lists as computing its answer."""
     found: dict[str, set[str]] = {}
     for question in questions:
-        ref = question.reference
-        module, name = getattr(ref, "__module__", None), getattr(ref, "__qualname__", "")
-        if not module or not module.startswith("polysemantic.") or "." in name or "<" in name:
-            raise ReferenceNotFound(
-                f"{question.id}: the reference {module}.{name} is not a top-level function "
-                "of a library module, so the worker's copy cannot leave it out"
-            )
-        found.setdefault(module, set()).add(name)
+        for ref in (question.reference, *question.removed):
+            module, name = getattr(ref, "__module__", None), getattr(ref, "__qualname__", "")
+            top = module and module.startswith("polysemantic.") and "." not in name
+            if not top or "<" in name:
+                raise ReferenceNotFound(
+                    f"{question.id}: {module}.{name} is not a top-level function "
+                    "of a library module, so the worker's copy cannot leave it out"
+                )
+            found.setdefault(module, set()).add(name)
     return found
 
 

@@ -7,6 +7,7 @@ The reference implementations are in `polysemantic.radio_stations`.
 from __future__ import annotations
 
 import functools
+import random
 
 import torch
 
@@ -61,7 +62,13 @@ def _relative_errors(signals, directions, thresholds) -> torch.Tensor:
 
 @functools.cache
 def _tuning(
-    name: str, seed: int, n_stations: int, n_channels: int, n_on: int, hidden: bool = False
+    name: str,
+    seed: int,
+    n_stations: int,
+    n_channels: int,
+    n_on: int,
+    hidden: bool = False,
+    group: str | None = None,
 ) -> Case:
     """Station directions and n_on for the answer; the judge's own 4,000 broadcasts
     (drawn from another seed), its lowest error and the best threshold with one
@@ -77,7 +84,33 @@ def _tuning(
         "best": GRID[errors.argmin()],
         "best_one_on_air": best_one,
     }
-    return Case(name, {"directions": directions, "n_on": n_on}, hidden=hidden, truth=truth)
+    inputs = {"directions": directions, "n_on": n_on}
+    return Case(name, inputs, hidden=hidden, truth=truth, group=group)
+
+
+def _hidden_tunings(seed: int) -> list[Case]:
+    """Three configurations the grader draws, which no answer can anticipate: few
+    stations with one on air, a middle one, and many stations with 4 to 6 on air.
+    Their best thresholds lie far apart (about 0.3 against 0.9 and more), so one
+    number cannot serve all three; they earn their points together."""
+    draw = random.Random(seed)
+    shapes = (
+        (draw.randint(20, 40), draw.randint(10, 16), 1),
+        (draw.randint(50, 100), draw.randint(8, 12), draw.randint(2, 3)),
+        (draw.randint(120, 200), draw.randint(8, 12), draw.randint(4, 6)),
+    )
+    return [
+        _tuning(
+            f"{n} stations, {m} channels, {k} on air",
+            draw.randrange(2**31),
+            n,
+            m,
+            k,
+            True,
+            "configurations",
+        )
+        for n, m, k in shapes
+    ]
 
 
 def _threshold(output) -> float | None:
@@ -93,7 +126,9 @@ def _near_the_lowest_error(inputs: dict, truth: dict, output) -> Verdict:
     """Decoding at the answer's threshold errs at most 5% more than at the best one."""
     t = _threshold(output)
     if t is None:
-        return Verdict(False, f"expected one finite number, got {output!r}")
+        shape = tuple(getattr(output, "shape", ()))
+        what = "a number that is not finite" if shape == () else f"an array of shape {shape}"
+        return Verdict(False, f"expected one finite number, got {what}")
     error, lowest = _error_at(inputs, truth, t), float(truth["lowest"])
     if error <= BAND * lowest:
         return Verdict(
@@ -215,9 +250,8 @@ QUESTIONS = (
             _tuning("100 stations, 10 channels, 2 on air", 0, 100, 10, 2),
             _tuning("100 stations, 10 channels, 3 on air", 0, 100, 10, 3),
         ],
-        hidden_cases=lambda seed: [
-            _tuning("50 stations, 10 channels, 3 on air", 600 + seed, 50, 10, 3, True),
-        ],
+        hidden_cases=_hidden_tunings,
+        hidden_share=1.0,  # a searched answer earns its points on configurations it never saw
         outcome=_near_the_lowest_error,
         time_limit=20.0,
         mistakes=(

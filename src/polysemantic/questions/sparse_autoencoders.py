@@ -6,11 +6,14 @@ The reference implementations are in `polysemantic.sparse_autoencoders`.
 
 from __future__ import annotations
 
+import functools
+import random
+
 import numpy as np
 import torch
 
 from polysemantic.data import seeded, sparse_features
-from polysemantic.grading.question import Case, Mistake, Question, Verdict
+from polysemantic.grading.question import Case, Mistake, Question, Verdict, trained_and_early
 from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 from polysemantic.sparse_autoencoders import (
     SAEConfig,
@@ -138,6 +141,35 @@ def _sae_training_case(name: str, seed: int, hidden: bool = False) -> Case:
     return Case(name, inputs, hidden=hidden, truth=truth)
 
 
+# Hidden configurations: the grader draws the sizes (8 to 12 dimensions, 2 to 2.5
+# times as many planted directions, twice as many latents) and the sparsity (each feature on
+# 3% to 6% of the time), plants directions from a stream of its own, and hands the
+# answer only the activations and a seed that made none of them. The same data
+# trained for 10 steps must not have found the directions yet (a dictionary that
+# does was not trained for n_steps); both cases earn their points together.
+
+EARLY_STEPS = 10
+EARLY_RECOVERY = 0.85  # after 10 steps from a random dictionary, recovery stays below
+
+
+@functools.cache
+def _hidden_sae_cases(seed: int) -> tuple[Case, Case]:
+    draw = random.Random(seed)
+    d = draw.randint(8, 12)
+    n_true = draw.randint(2 * d, 5 * d // 2)  # 60 latents at most, as the public case
+    p = draw.uniform(0.03, 0.06)
+    g = seeded(draw.randrange(2**31))
+    directions = normalize_decoder(torch.randn(d, n_true, generator=g))  # (d, n_true)
+    x = sparse_features(20_000, n_true, p, generator=g)  # (N, n_true)
+    h = x @ directions.T  # (N, d)
+    h = h / h.pow(2).sum(1).mean().sqrt()
+    inputs = {"h": h, "n_latents": 2 * n_true, "l1_coefficient": 1.0}
+    name = f"{n_true} planted directions in {d} dimensions, on {p:.0%} of the time"
+    truth = {"true_directions": directions}
+    seeds = (draw.randrange(2**31), draw.randrange(2**31))
+    return trained_and_early(name, inputs, truth, SAE_STEPS, EARLY_STEPS, seeds)
+
+
 def _train_sae_reference(h, n_latents, l1_coefficient, n_steps, seed):
     cfg = SAEConfig(
         n_latents=n_latents,
@@ -196,6 +228,15 @@ def _finds_the_planted_features(inputs: dict, truth: dict, W_dec) -> Verdict:
             f"decoder columns are not unit length (off by up to {_column_norm_error(W_dec):.3f})",
         )
     recovery = float(recovery_score(true_directions, W_dec))
+    if truth.get("early"):
+        if recovery < EARLY_RECOVERY:
+            return Verdict(True, f"after {inputs['n_steps']} steps, recovery {recovery:.3f}")
+        return Verdict(
+            False,
+            f"after only {inputs['n_steps']} steps the dictionary already recovers "
+            f"{recovery:.3f} of the planted directions: it does not come from training "
+            "from a random dictionary for n_steps",
+        )
     if recovery < 0.95:
         return Verdict(
             False,
@@ -464,6 +505,7 @@ QUESTIONS = (
         points=3,
         answer_name="loss_recovered",
         reference=loss_recovered_score,
+        removed=(spliced_losses,),  # its result's .recovered is the answer
         public_cases=lambda: [
             Case("200 positions, 8 neurons, 20 next tokens", _splice_case(30, 200, 8, 20)),
             Case(
@@ -509,10 +551,10 @@ QUESTIONS = (
         public_cases=lambda: [
             _sae_training_case("30 planted directions in 10 dimensions, 60 latents", 0)
         ],
-        hidden_cases=lambda seed: [
-            _sae_training_case("other planted directions", 2000 + seed, hidden=True)
-        ],
+        hidden_cases=lambda seed: list(_hidden_sae_cases(seed)),
+        hidden_share=1.0,  # a trained answer earns its points on configurations it never saw
         outcome=_finds_the_planted_features,
+        removed=(train_sae,),  # the library's trainer: the answer in one call
         time_limit=120.0,
         mistakes=(
             Mistake(

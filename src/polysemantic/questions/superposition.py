@@ -6,10 +6,13 @@ The reference implementations are in `polysemantic.superposition`.
 
 from __future__ import annotations
 
+import functools
+import random
+
 import torch
 
-from polysemantic.data import seeded
-from polysemantic.grading.question import Case, Mistake, Question, Verdict
+from polysemantic.data import seeded, sparse_features
+from polysemantic.grading.question import Case, Mistake, Question, Verdict, trained_and_early
 from polysemantic.grading.quiz import Option, Quiz, QuizItem, quiz_question
 from polysemantic.superposition import (
     NOT_REPRESENTED,
@@ -24,6 +27,7 @@ from polysemantic.superposition import (
     toy_forward,
     train_toy_model_simple,
 )
+from polysemantic.toy_training.trainer import train_toy_model
 
 
 def _batch_case(seed: int, batch: int, i: int, n: int) -> dict[str, torch.Tensor]:
@@ -154,8 +158,9 @@ def _training_case(seed: int, permute: bool) -> dict:
     }
 
 
-def _train_reference(importance, feature_probability, n_hidden, n_steps, seed):
-    cfg = ToyModelConfig(
+def _config(importance, feature_probability, n_hidden, n_steps, seed) -> ToyModelConfig:
+    """The exercise's training settings for these inputs."""
+    return ToyModelConfig(
         n_features=importance.shape[-1],
         n_hidden=n_hidden,
         n_instances=len(feature_probability),
@@ -164,6 +169,10 @@ def _train_reference(importance, feature_probability, n_hidden, n_steps, seed):
         lr=TRAINING_LR,
         seed=seed,
     )
+
+
+def _train_reference(importance, feature_probability, n_hidden, n_steps, seed):
+    cfg = _config(importance, feature_probability, n_hidden, n_steps, seed)
     return train_toy_model_simple(cfg, importance, feature_probability).W.detach()
 
 
@@ -213,16 +222,24 @@ def _is_pentagon(W: torch.Tensor) -> bool:
     )
 
 
-def _trained_as_the_paper_says(inputs: dict, truth: dict, W) -> Verdict:
-    """Dense models keep their two most important features on orthogonal axes; the
-    sparse model puts all five on a pentagon (D = 0.4, 72° apart)."""
+def _unusable(inputs: dict, W: torch.Tensor) -> Verdict | None:
+    """Why W cannot be judged (its shape, or values that are not finite), if so."""
     importance, p = inputs["importance"], inputs["feature_probability"]
     expected = (len(p), inputs["n_hidden"], importance.shape[-1])
-    W = torch.as_tensor(W, dtype=torch.float32)
     if tuple(W.shape) != expected:
         return Verdict(False, f"expected W of shape {expected}, got {tuple(W.shape)}")
     if not bool(torch.isfinite(W).all()):
         return Verdict(False, "W holds NaN or infinite values: the training diverged")
+    return None
+
+
+def _trained_as_the_paper_says(inputs: dict, truth: dict, W) -> Verdict:
+    """Dense models keep their two most important features on orthogonal axes; the
+    sparse model puts all five on a pentagon (D = 0.4, 72° apart)."""
+    importance, p = inputs["importance"], inputs["feature_probability"]
+    W = torch.as_tensor(W, dtype=torch.float32)
+    if (unusable := _unusable(inputs, W)) is not None:
+        return unusable
     for k in range(len(p)):
         if float(p[k]) == 1.0:
             top2 = sorted(int(f) for f in importance[k].argsort()[-2:])
@@ -247,6 +264,97 @@ def _trained_as_the_paper_says(inputs: dict, truth: dict, W) -> Verdict:
                 f"5 features represented, D = {D} (a pentagon has D = 0.4 each)",
             )
     return Verdict(True, "dense: two orthogonal features; sparse: a pentagon")
+
+
+# Hidden configurations, judged on held-out data. The grader draws the sizes (5 to 8
+# features in 2 or 3 dimensions), the importances (a decay rate from 0.7 to 0.9, in a
+# shuffled order) and three sparsities (dense, 1 - S from 0.1 to 0.3, and from 0.02 to
+# 0.05); the answer trains on them with a seed that made none of the truth. Its W is
+# judged by the importance-weighted loss on 4,000 inputs it never saw, each feature's
+# bias b the best for that W (a grid search: b is what the answer does not return),
+# against the best of three models the grader trains itself. The same configuration
+# trained for 20 steps must still be far from trained: the loss falls, so the answer
+# trains. Both cases earn their points together.
+
+HIDDEN_EARLY_STEPS = 20
+HIDDEN_TOLERANCE = 1.5, 0.02  # the answer's loss / zero model's: at most 1.5 x best + 0.02
+EARLY_FACTOR = 1.3  # after 20 steps the summed loss is at least 1.3 x the trained one
+_BIAS_GRID = torch.linspace(-1.0, 0.5, 61)
+
+
+def held_out_loss(W: torch.Tensor, x: torch.Tensor, importance: torch.Tensor) -> torch.Tensor:
+    """Per instance, Σ_f I_f E(x_f - ReLU((WᵀW x)_f + b_f))² with each b_f the best of
+    a grid (the loss separates over features, so b is searched feature by feature).
+
+    W: (i, m, n); x: (N, i, n); importance: (i, n) -> (i,)."""
+    pre = torch.einsum("imn,imk,bik->bin", W, W, x)  # (N, i, n)
+    losses = []
+    for b in _BIAS_GRID.split(16):
+        decoded = torch.relu(pre[None] + b[:, None, None, None])  # (k, N, i, n)
+        losses.append(((x[None] - decoded) ** 2).mean(1))  # (k, i, n)
+    return (torch.cat(losses).min(0).values * importance).sum(-1)
+
+
+@functools.cache
+def _hidden_training(seed: int) -> tuple[Case, Case]:
+    """A configuration the grader draws, trained fully and for 20 steps (one group)."""
+    draw = random.Random(seed)
+    n, m = draw.randint(5, 8), draw.choice([2, 3])
+    rate = draw.uniform(0.7, 0.9)
+    p = torch.tensor([1.0, draw.uniform(0.1, 0.3), draw.uniform(0.02, 0.05)])
+    decay = rate ** torch.arange(float(n))
+    importance = torch.stack(
+        [decay[torch.randperm(n, generator=seeded(draw.randrange(2**31)))] for _ in p]
+    )
+    x = sparse_features(4000, n, p, n_instances=len(p), generator=seeded(draw.randrange(2**31)))
+    zero = (importance * x**2).mean(0).sum(-1)  # (i,): the loss of a model that outputs 0
+    references = torch.stack(
+        [_train_fast(importance, p, m, TRAINING_STEPS, draw.randrange(2**31)) for _ in range(3)]
+    )  # (3, i, m, n)
+    best = torch.stack([held_out_loss(W, x, importance) for W in references]).min(0).values
+    truth = {"x": x, "zero": zero, "best": best}
+    name = f"{n} features in {m} dimensions, 1 - S = " + ", ".join(f"{v:.2f}" for v in p.tolist())
+    inputs = {"importance": importance, "feature_probability": p, "n_hidden": m}
+    seeds = (draw.randrange(2**31), draw.randrange(2**31))
+    return trained_and_early(name, inputs, truth, TRAINING_STEPS, HIDDEN_EARLY_STEPS, seeds)
+
+
+def _train_fast(importance, feature_probability, n_hidden, n_steps, seed) -> torch.Tensor:
+    """The grader's own model for a hidden configuration (the library's fast trainer)."""
+    cfg = _config(importance, feature_probability, n_hidden, n_steps, seed)
+    return train_toy_model(cfg, importance, feature_probability)[0].W.detach()
+
+
+def _trained(inputs: dict, truth: dict, W) -> Verdict:
+    """The public case: the paper's geometry. A hidden one: the loss on held-out data."""
+    if "best" not in truth:
+        return _trained_as_the_paper_says(inputs, truth, W)
+    importance, p = inputs["importance"], inputs["feature_probability"]
+    W = torch.as_tensor(W, dtype=torch.float32)
+    if (unusable := _unusable(inputs, W)) is not None:
+        return unusable
+    loss = held_out_loss(W, truth["x"], importance) / truth["zero"]  # (i,)
+    best = truth["best"] / truth["zero"]
+    shown = ", ".join(f"{v:.3f}" for v in loss.tolist())
+    if truth.get("early"):
+        if float(loss.sum()) >= EARLY_FACTOR * float(best.sum()):
+            return Verdict(True, f"after {inputs['n_steps']} steps the loss is still {shown}")
+        return Verdict(
+            False,
+            f"after only {inputs['n_steps']} steps the held-out loss is already {shown} "
+            f"(trained: {', '.join(f'{v:.3f}' for v in best.tolist())}): W does not come "
+            "from training for n_steps",
+        )
+    slack, extra = HIDDEN_TOLERANCE
+    over = [k for k in range(len(p)) if float(loss[k]) > slack * float(best[k]) + extra]
+    if over:
+        return Verdict(
+            False,
+            f"held-out loss (x the zero model's) {shown}; the grader's models reach "
+            f"{', '.join(f'{v:.3f}' for v in best.tolist())}: model(s) {over} are not trained "
+            "as well as they can be",
+        )
+    return Verdict(True, f"held-out loss {shown} (x the zero model's), as low as trained")
 
 
 def _sparse(inputs: dict, W) -> torch.Tensor:
@@ -453,14 +561,10 @@ QUESTIONS = (
         public_cases=lambda: [
             Case("dense, dense (importance reversed), sparse p = 0.05", _training_case(0, False)),
         ],
-        hidden_cases=lambda seed: [
-            Case(
-                "the same, another seed, importances shuffled",
-                _training_case(1000 + seed, True),
-                hidden=True,
-            ),
-        ],
-        outcome=_trained_as_the_paper_says,
+        hidden_cases=lambda seed: list(_hidden_training(seed)),
+        hidden_share=1.0,  # a trained answer earns its points on configurations it never saw
+        outcome=_trained,
+        removed=(train_toy_model_simple, train_toy_model),  # trainers: the answer in one call
         time_limit=120.0,
         mistakes=(
             Mistake(
