@@ -219,3 +219,22 @@ def test_sparsity_and_loss_recovered_are_what_chapter_08_says(chapter_08):
     assert 0.65 < cost.recovered < 0.75
     assert 3.5 < cost.spliced / cost.clean < 4.5
     assert cost.zero > np.log2(256)
+
+
+def test_family_split_tells_one_carrier_from_distinct_member_latents():
+    """A latent that fires on every member carries the family and detects no member well; a
+    dictionary with one latent per member splits it (distinct best latents, F1 1 each)."""
+    from polysemantic.polysemanticity import Detection
+    from polysemantic.sae_language_model import family_split
+
+    # features: 0 the family, 1-3 its members; latents: 0 the family's, 1-3 one per member
+    f1 = torch.tensor(
+        [[1.0, 0.5, 0.5, 0.5], [0.5, 1.0, 0.0, 0.0], [0.5, 0.0, 1.0, 0.0], [0.5, 0.0, 0.0, 1.0]]
+    )
+    table = Detection(*(f1 for _ in range(6)))
+    split = family_split(table, 0, (1, 2, 3))
+    assert split.family_latent == 0 and split.family_f1 == 1.0
+    assert split.family_latent_on_members.tolist() == [0.5, 0.5, 0.5]
+    assert split.member_latents.tolist() == [1, 2, 3] and split.distinct == 3
+    merged = family_split(Detection(*(f1[:1] for _ in range(6))), 0, (1, 2, 3))
+    assert merged.distinct == 1 and merged.member_f1.max() == 0.5  # one latent for all

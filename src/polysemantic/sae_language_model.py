@@ -102,3 +102,33 @@ def detect_planted(units: torch.Tensor, held: HeldOutReading, seed: int = 0) -> 
     )
     chance = chance_f1(control, counts)
     return PlantedDetection(detection, chance, answers_to(detection, chance, counts))
+
+
+@dataclass(frozen=True)
+class FamilySplit:
+    """How a dictionary carries a planted family (a general feature) and its members (the
+    specific ones under it): feature splitting (Bricken et al. 2023) is one latent for the
+    family at a small dictionary size, and distinct latents for its members at a larger one."""
+
+    family_latent: int  # the latent that detects the family best
+    family_f1: float  # its F1 against the family
+    family_latent_on_members: torch.Tensor  # (n_members,) that latent's F1 against each member
+    member_latents: torch.Tensor  # (n_members,) the latent that detects each member best
+    member_f1: torch.Tensor  # (n_members,) its F1
+
+    @property
+    def distinct(self) -> int:
+        """How many different latents are the members' best: 1 when one latent carries all."""
+        return len(set(self.member_latents.tolist()))
+
+
+def family_split(detection: Detection, family: int, members: tuple[int, ...]) -> FamilySplit:
+    """Read one family off a detection table (fields (n_latents, n_features)): the family's
+    feature index and its members' (`planted.members_of`)."""
+    f1 = detection.f1
+    carrier = int(f1[:, family].argmax())
+    members_ = list(members)
+    best = f1[:, members_].max(0)
+    return FamilySplit(
+        carrier, float(f1[carrier, family]), f1[carrier, members_], best.indices, best.values
+    )
