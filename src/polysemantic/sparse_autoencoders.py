@@ -22,7 +22,6 @@ import torch
 from torch import nn
 
 from polysemantic.data import seeded, sparse_features
-from polysemantic.language_model.corpus import Corpus
 from polysemantic.progress import progress
 
 
@@ -254,19 +253,19 @@ def feature_contributions(sae: SparseAutoencoder, f: torch.Tensor, neuron: int) 
 
 
 def contribution_shares(
-    sae: SparseAutoencoder, x: torch.Tensor, groups: torch.Tensor, neuron: int
+    sae: SparseAutoencoder, x: torch.Tensor, groups: list[np.ndarray], neuron: int
 ) -> torch.Tensor:
-    """How much of `neuron`'s mean activation over each group of positions each latent adds.
+    """How much of `neuron`'s mean activation over each group of rows each latent adds.
 
-    x: (N, d_in) the layer's activations, groups: (N, n_groups) bool (a planted
+    x: (N, d_in) the layer's activations, groups: per group the rows of x in it (a planted
     feature's positions, say) -> (n_groups, n_latents) shares of the neuron's mean
     activation over the group; what they leave is the decoder's bias and the error.
     """
     shares = []
-    for group in groups.T:  # (N,) bool
+    for rows in groups:
         with torch.no_grad():
-            f = sae.features(x[group])  # (n_in_group, n_latents)
-            shares.append(feature_contributions(sae, f, neuron).mean(0) / x[group, neuron].mean())
+            f = sae.features(x[rows])  # (n_in_group, n_latents)
+            shares.append(feature_contributions(sae, f, neuron).mean(0) / x[rows, neuron].mean())
     return torch.stack(shares)
 
 
@@ -280,61 +279,19 @@ def mean_l0(f: torch.Tensor) -> torch.Tensor:
     return (f > 0).float().sum(-1).mean()
 
 
-def most_active_latents(sae: SparseAutoencoder, x: torch.Tensor, labels: torch.Tensor):
-    """For each planted feature, the latent with the highest mean activation on its positions.
+def most_active_latents(
+    sae: SparseAutoencoder, x: torch.Tensor, positives: list[np.ndarray]
+) -> torch.Tensor:
+    """For each feature, the latent with the highest mean activation on its positions.
 
-    x: (N, d_in) the layer's activations, labels: (N, n_features) bool -> (n_features,)
-    latent indices. Only the features' own positions are encoded, so this is cheap.
+    x: (N, d_in) the layer's activations, positives: per feature, the rows of x where it
+    is present -> (n_features,) latent indices (-1 for a feature with no rows). Only the
+    features' own rows are encoded, so this is cheap.
     """
     with torch.no_grad():
-        return torch.stack([sae.features(x[on]).mean(0).argmax() for on in labels.T])
-
-
-@dataclass(frozen=True)
-class Detection:
-    """How well units, each cut at its best threshold, detect known features:
-    every field is (n_units, n_features)."""
-
-    f1: torch.Tensor  # 2·precision·recall / (precision + recall), the best over thresholds
-    precision: torch.Tensor  # at that threshold: share of the unit's firings on the feature
-    recall: torch.Tensor  # at that threshold: share of the feature's positions it fires on
-    threshold: torch.Tensor  # τ: the unit "fires" when its activation is at least this
-
-
-def best_threshold_detection(
-    scores: torch.Tensor, labels: torch.Tensor, chunk: int = 64
-) -> Detection:
-    """Read every unit as a detector of every planted feature: "present when the unit is at
-    least τ", with τ chosen per (unit, feature) to maximise F1.
-
-    scores: (N, n_units) activations, labels: (N, n_features) bool -> Detection.
-    Unlike a ranking measure (the AUROC), precision punishes a unit that also fires for
-    something else: a neuron shared by two rare features detects neither precisely.
-    The best τ is always one of the unit's values on the feature's positions, so only
-    those are tried; units are sorted `chunk` at a time to bound memory.
-    """
-    n, n_units = scores.shape
-    result = Detection(
-        *(torch.zeros(n_units, labels.shape[1], dtype=torch.float64) for _ in range(4))
-    )
-    for lo in range(0, n_units, chunk):
-        units = slice(lo, lo + chunk)
-        # numpy sorts float32 rows several times faster than torch on a CPU
-        rows = np.ascontiguousarray(scores[:, units].T.numpy())  # (c, N)
-        everywhere = torch.from_numpy(np.sort(rows, axis=1))
-        for k, feature in enumerate(labels.T):  # (N,) bool
-            on = scores[feature, units].T.contiguous().sort(dim=1).values  # (c, P)
-            fired = n - torch.searchsorted(everywhere, on, side="left")  # scores ≥ τ
-            hits = on.shape[1] - torch.searchsorted(on, on, side="left")  # positives ≥ τ
-            precision = hits / fired.clamp_min(1)
-            recall = hits / max(on.shape[1], 1)
-            f1 = 2 * precision * recall / (precision + recall).clamp_min(1e-12)  # (c, P)
-            best = f1.argmax(1, keepdim=True)  # (c, 1): the best τ of each unit
-            result.f1[units, k] = f1.gather(1, best)[:, 0].double()
-            result.precision[units, k] = precision.gather(1, best)[:, 0].double()
-            result.recall[units, k] = recall.gather(1, best)[:, 0].double()
-            result.threshold[units, k] = on.gather(1, best)[:, 0].double()
-    return result
+        return torch.tensor(
+            [int(sae.features(x[rows]).mean(0).argmax()) if len(rows) else -1 for rows in positives]
+        )
 
 
 @dataclass(frozen=True)
@@ -384,19 +341,3 @@ def loss_recovered_score(
     """Loss recovered, (L_zero − L_spliced) / (L_zero − L_clean), as a 0-d tensor
     (Bricken et al. 2023). Shapes as in `spliced_losses`."""
     return torch.tensor(spliced_losses(h, reconstruction, W_out, b_out, targets).recovered)
-
-
-def loss_recovered(
-    model, sae: SparseAutoencoder, corpus: Corpus, positions: np.ndarray
-) -> LossRecovered:
-    """Splice the SAE into the model in place of its neurons and measure what it costs.
-
-    The cost metric of Bricken et al. 2023: the next-byte loss when the neurons h
-    (N, n_neurons) are replaced by the SAE's x̂ = W_dec f(h) + b_dec, between the
-    clean model (0 cost) and the model with the layer zero-ablated (h = 0).
-    """
-    with torch.no_grad():
-        h = model.neurons(contexts_at(corpus.text, positions, model.cfg.context))  # (N, n)
-        targets = torch.from_numpy(corpus.text[positions])  # (N,)
-        out = model.mlp_out
-        return spliced_losses(h, sae(h)[0], out.weight, out.bias, targets)

@@ -30,14 +30,18 @@ from polysemantic.sparse_autoencoders import (
 )
 
 
-def _splice_case(seed: int, n: int, neurons: int, vocab: int) -> dict[str, torch.Tensor]:
-    """A small stand-in for the language model's last layer: neurons h, an SAE-like
-    reconstruction of them, an output layer, and next tokens drawn from the clean model's
+def _splice_case(
+    seed: int, n: int, neurons: int, vocab: int, per_position: bool = False
+) -> dict[str, torch.Tensor]:
+    """A small stand-in for the language model's readout of its neurons: neurons h, an
+    SAE-like reconstruction of them, their effect on the logits, what the rest of the
+    model adds (one (vocab,) row, or with per_position one row per position, as the
+    residual stream of a transformer does), and next tokens drawn from the clean model's
     own prediction (so the clean loss is below the zero-ablated one)."""
     g = seeded(seed)
     h = torch.relu(torch.randn(n, neurons, generator=g) + 0.3)  # (n, neurons)
     W_out = 3 * torch.randn(vocab, neurons, generator=g) / neurons**0.5  # (vocab, neurons)
-    b_out = 2 * torch.randn(vocab, generator=g)  # (vocab,): some tokens are common
+    b_out = 2 * torch.randn(*((n,) if per_position else ()), vocab, generator=g)  # (n?, vocab)
     probs = torch.softmax(h @ W_out.T + b_out, dim=1)  # (n, vocab): the clean model's guess
     targets = torch.multinomial(probs, 1, generator=g)[:, 0]  # (n,) drawn from it
     reconstruction = torch.relu(h + 0.4 * torch.randn(n, neurons, generator=g))
@@ -512,11 +516,20 @@ QUESTIONS = (
                 "a perfect reconstruction",
                 (lambda c: c | {"reconstruction": c["h"]})(_splice_case(31, 100, 6, 10)),
             ),
+            Case(
+                "a transformer's readout: the rest of the model adds one row per position",
+                _splice_case(32, 150, 8, 20, per_position=True),
+            ),
         ],
         hidden_cases=lambda seed: [
             Case(
                 "1000 positions, 32 neurons, 256 next bytes",
                 _splice_case(3000 + seed, 1000, 32, 256),
+                hidden=True,
+            ),
+            Case(
+                "500 positions, 16 neurons, 64 next bytes, one row of the rest per position",
+                _splice_case(4000 + seed, 500, 16, 64, per_position=True),
                 hidden=True,
             ),
         ],
@@ -678,27 +691,27 @@ QUIZ = Quiz(
                     "Almost nothing: three quarters of the variance keeps the model working",
                     "Variance is measured in the neurons' own units; the output layer is "
                     "more sensitive to some directions than others, and the SAE's errors "
-                    "need not fall where they are harmless. The loss goes from about 0.5 "
+                    "need not fall where they are harmless. The loss goes from about 0.8 "
                     "to about 3 bits per byte.",
                     misconception="variance explained tells what the model loses",
                 ),
                 Option(
-                    "It gets much worse, but keeps about two thirds of what the layer is worth",
-                    "Loss recovered is about 66%: far better than deleting the layer, far "
+                    "It gets much worse, but keeps almost three quarters of what the layer is worth",
+                    "Loss recovered is about 72%: far better than deleting the layer, far "
                     "worse than the clean model. A lower L1 coefficient recovers more, at "
-                    "the price of latents that stop being clean features.",
+                    "the price of more active latents per position.",
                     right=True,
                 ),
                 Option(
                     "It is as bad as deleting the layer: a reconstruction is not the real thing",
-                    "Zero-ablating the layer costs about 8 bits per byte; the SAE's "
+                    "Zero-ablating the layer costs about 9 bits per byte; the SAE's "
                     "reconstruction costs far less, because it keeps most of what the "
                     "neurons carry.",
                 ),
             ),
             evidence=(
-                "fraction of the neurons' variance explained: 0.73",
-                "loss recovered: 66%",
+                "fraction of the neurons' variance explained (first 100,000 positions): 0.76",
+                "loss recovered: 72%",
             ),
         ),
     ),
