@@ -495,7 +495,13 @@ GRADER_ATTACKS = {
 # The child steering what the grader reads back, or how it reads its end.
 STEERING = {
     "result_symlink_to_zero": (
-        [attack(f"os.symlink('/dev/zero', 'result.json')\nreturn {CORRECT}"), GOOD_LOSS],
+        [
+            attack(
+                "try:\n    os.symlink('/dev/zero', 'result.json')\nexcept OSError:\n    pass\n"
+                f"return {CORRECT}"
+            ),
+            GOOD_LOSS,
+        ],
         3.0,
         "graded",
     ),

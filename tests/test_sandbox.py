@@ -282,7 +282,7 @@ def test_the_worker_library_imports_whole(library):
 
 AUDIT = """
 import inspect, json, signal, sys, importlib, pathlib, resource
-resource.setrlimit(resource.RLIMIT_AS, (6 * 1024**3,) * 2)  # a huge product fails, not the test
+resource.setrlimit(resource.RLIMIT_AS, (12 * 1024**3,) * 2)  # a huge product fails, not the test
 import numpy as np, torch
 from polysemantic.grading import payload
 from polysemantic.grading.compare import to_array
