@@ -644,7 +644,8 @@ QUIZ = Quiz(
                     misconception="variance explained tells what the model loses",
                 ),
                 Option(
-                    "It gets much worse, but keeps almost three quarters of what the layer is worth",
+                    "It gets much worse, but keeps almost three quarters of what the layer is "
+                    "worth",
                     "Loss recovered is about 72%: far better than deleting the layer, far "
                     "worse than the clean model. A lower L1 coefficient recovers more, at "
                     "the price of more active latents per position.",
