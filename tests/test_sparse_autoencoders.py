@@ -240,6 +240,52 @@ def test_family_split_tells_one_carrier_from_distinct_member_latents():
     assert merged.distinct == 1 and merged.member_f1.max() == 0.5  # one latent for all
 
 
+def test_latents_against_neurons_on_the_planted_features_as_chapter_08_says(chapter_08):
+    """The best latent beats the best neuron for most made-up and context words and for every
+    family and member; more features get a detector with F1 0.9 or more, and more are
+    answered to at all; yet most judged features are answered to by no unit; and sharing
+    is rarer among latents than among neurons."""
+    from polysemantic.language_model.planted import PLANTED
+    from polysemantic.polysemanticity import related_features, unrelated_answers
+
+    c = chapter_08
+    neurons, latents = c["by_neuron"], c["by_latent"]
+    judged = c["held"].counts >= 5
+    kinds = np.array([p.kind for p in PLANTED])
+    for kind, share in (("word", 0.8), ("context", 0.8), ("member", 1.0), ("family", 1.0)):
+        on = judged & torch.from_numpy(kinds == kind)
+        better = (latents.best()[on] > neurons.best()[on]).float().mean()
+        assert float(better) >= share, kind
+    spans = judged & torch.from_numpy(kinds == "span")
+    assert (neurons.best()[spans] >= latents.best()[spans]).sum() >= 3  # where latents do not help
+    assert (latents.best()[judged] >= 0.9).sum() >= 2 * (neurons.best()[judged] >= 0.9).sum()
+    assert neurons.detected()[judged].sum() < latents.detected()[judged].sum()
+    assert latents.detected()[judged].sum() < 0.1 * judged.sum()  # most: by no unit
+    related = related_features()
+    shared_n = (unrelated_answers(neurons.answered, related) >= 2).sum()
+    shared_l = (unrelated_answers(latents.answered, related) >= 2).sum()
+    assert 2 * shared_l < shared_n
+
+
+def test_the_polysemantic_neuron_stays_shared_among_latents_as_chapter_08_says(chapter_08):
+    """The neuron answering to the most unrelated features: on its four best features, one
+    latent is among the three largest parts every time, and no feature has a latent that
+    detects it with F1 0.5 or more."""
+    from polysemantic.polysemanticity import related_features, unrelated_answers
+
+    c = chapter_08
+    neurons, latents, held = c["by_neuron"], c["by_latent"], c["held"]
+    polysemantic = unrelated_answers(neurons.answered, related_features())
+    neuron = int(polysemantic.argmax())
+    assert int(polysemantic[neuron]) >= 4
+    answered = torch.nonzero(neurons.answered[neuron]).flatten()
+    top = answered[neurons.detection.f1[neuron, answered].argsort(descending=True)][:4].tolist()
+    parts = contribution_shares(c["sae"], held.neurons, [held.positives[i] for i in top], neuron)
+    tops = [set(row.topk(3).indices.tolist()) for row in parts]
+    assert set.intersection(*tops)  # one latent among the largest parts of all four
+    assert float(latents.detection.f1[:, top].max()) < 0.5
+
+
 def test_a_near_miss_of_the_training_loop_names_the_likely_cause():
     """08.train_sae: unit columns and a recovery just under 0.95 (a learner's 0.949) get
     a hint naming the step that changes the columns' length; a far miss does not."""

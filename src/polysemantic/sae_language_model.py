@@ -94,11 +94,12 @@ class PlantedDetection:
 
 def detect_planted(units: torch.Tensor, held: HeldOutReading, seed: int = 0) -> PlantedDetection:
     """F1 at the best threshold of every unit for every planted feature, with the shifted-label
-    control that sets the chance bar (`polysemanticity.chance_f1`). units: (N, n_units),
-    rows aligned with held.positions."""
-    n, counts = units.shape[0], held.counts
+    control that sets the chance bar (`polysemanticity.chance_f1`), spans aside as in chapter
+    02. units: (N, n_units), rows aligned with held.positions."""
+    points = held.without_spans()  # as in chapter 02: spans cost the most and are read apart
+    counts = torch.tensor([len(rows) for rows in points])
     detection, control = best_threshold_detection(
-        units, held.positives, shifted_positives(held.positives, n, seed)
+        units, points, shifted_positives(points, held.domains, seed)
     )
     chance = chance_f1(control, counts)
     return PlantedDetection(detection, chance, answers_to(detection, chance, counts))
