@@ -172,7 +172,9 @@ def test_detect_planted_finds_a_units_own_feature_and_not_noise():
     positives = [np.sort(torch.randperm(n, generator=g)[:40].numpy()) for _ in range(3)]
     units = torch.rand(n, 2, generator=g) * 0.5  # unit 0: feature 0's detector; unit 1: noise
     units[positives[0], 0] += 1.0
-    held = SimpleNamespace(positives=positives, counts=torch.tensor([len(p) for p in positives]))
+    held = SimpleNamespace(
+        without_spans=lambda: positives, domains=torch.zeros(n, dtype=torch.int64)
+    )
     table = detect_planted(units, held)
     assert table.answered[0].tolist() == [True, False, False]
     assert not table.answered[1].any()
@@ -207,8 +209,8 @@ def chapter_08(lm_on_held_out):
 
 def test_sparsity_and_loss_recovered_are_what_chapter_08_says(chapter_08):
     """A handful of latents per position where about a hundred neurons are active; about
-    three quarters of the variance; almost three quarters of the loss recovered, at about
-    four times the clean model's bits per byte; zero-ablated, worse than a uniform guess."""
+    three quarters of the variance; about 70% of the loss recovered, at about five
+    times the clean model's bits per byte; zero-ablated, worse than a uniform guess."""
     c = chapter_08
     held, sae = c["held"], c["sae"]
     neurons_active = float((held.neurons > 0).float().sum(1).mean())
@@ -217,7 +219,7 @@ def test_sparsity_and_loss_recovered_are_what_chapter_08_says(chapter_08):
     assert 0.7 < float(fraction_of_variance_explained(x, sae(x)[0])) < 0.8
     cost = loss_recovered(c["lm"], sae, held.text.text[:100_000])
     assert 0.65 < cost.recovered < 0.75
-    assert 3.5 < cost.spliced / cost.clean < 4.5
+    assert 3.5 < cost.spliced / cost.clean < 5.5
     assert cost.zero > np.log2(256)
 
 
@@ -241,49 +243,54 @@ def test_family_split_tells_one_carrier_from_distinct_member_latents():
 
 
 def test_latents_against_neurons_on_the_planted_features_as_chapter_08_says(chapter_08):
-    """The best latent beats the best neuron for most made-up and context words and for every
-    family and member; more features get a detector with F1 0.9 or more, and more are
-    answered to at all; yet most judged features are answered to by no unit; and sharing
-    is rarer among latents than among neurons."""
+    """The best latent is the better detector for most made-up words, context words and
+    markers; yet fewer features clear the chance bar with some latent than with some neuron,
+    about as few get an F1 of 0.9 or more, most judged features are answered to by no unit,
+    and sharing is rarer among latents than among neurons."""
     from polysemantic.language_model.planted import PLANTED
     from polysemantic.polysemanticity import related_features, unrelated_answers
 
     c = chapter_08
     neurons, latents = c["by_neuron"], c["by_latent"]
-    judged = c["held"].counts >= 5
     kinds = np.array([p.kind for p in PLANTED])
-    for kind, share in (("word", 0.8), ("context", 0.8), ("member", 1.0), ("family", 1.0)):
+    judged = (c["held"].counts >= 5) & torch.from_numpy(kinds != "span")
+    for kind in ("word", "context", "marker"):
         on = judged & torch.from_numpy(kinds == kind)
         better = (latents.best()[on] > neurons.best()[on]).float().mean()
-        assert float(better) >= share, kind
-    spans = judged & torch.from_numpy(kinds == "span")
-    assert (neurons.best()[spans] >= latents.best()[spans]).sum() >= 3  # where latents do not help
-    assert (latents.best()[judged] >= 0.9).sum() >= 2 * (neurons.best()[judged] >= 0.9).sum()
-    assert neurons.detected()[judged].sum() < latents.detected()[judged].sum()
-    assert latents.detected()[judged].sum() < 0.1 * judged.sum()  # most: by no unit
+        assert float(better) > 0.5, kind
+    assert latents.detected()[judged].sum() < neurons.detected()[judged].sum()
+    assert (
+        abs(int((latents.best()[judged] >= 0.9).sum()) - int((neurons.best()[judged] >= 0.9).sum()))
+        <= 5
+    )
+    assert neurons.detected()[judged].sum() < 0.1 * judged.sum()  # most: by no unit
     related = related_features()
     shared_n = (unrelated_answers(neurons.answered, related) >= 2).sum()
     shared_l = (unrelated_answers(latents.answered, related) >= 2).sum()
-    assert 2 * shared_l < shared_n
+    assert shared_l < shared_n
 
 
-def test_the_polysemantic_neuron_stays_shared_among_latents_as_chapter_08_says(chapter_08):
-    """The neuron answering to the most unrelated features: on its four best features, one
-    latent is among the three largest parts every time, and no feature has a latent that
-    detects it with F1 0.5 or more."""
+def test_the_polysemantic_neuron_is_split_only_in_part_as_chapter_08_says(chapter_08):
+    """The neuron answering to the most unrelated features: on its four best features, some
+    get a latent of their own (the largest part there and an F1 of 0.9 or more) and some
+    are detected by no latent with F1 0.5 or more."""
     from polysemantic.polysemanticity import related_features, unrelated_answers
 
     c = chapter_08
     neurons, latents, held = c["by_neuron"], c["by_latent"], c["held"]
     polysemantic = unrelated_answers(neurons.answered, related_features())
     neuron = int(polysemantic.argmax())
-    assert int(polysemantic[neuron]) >= 4
+    assert int(polysemantic[neuron]) >= 3
     answered = torch.nonzero(neurons.answered[neuron]).flatten()
     top = answered[neurons.detection.f1[neuron, answered].argsort(descending=True)][:4].tolist()
     parts = contribution_shares(c["sae"], held.neurons, [held.positives[i] for i in top], neuron)
-    tops = [set(row.topk(3).indices.tolist()) for row in parts]
-    assert set.intersection(*tops)  # one latent among the largest parts of all four
-    assert float(latents.detection.f1[:, top].max()) < 0.5
+    best_latent = latents.detection.f1[:, top].max(0)
+    own = [
+        float(best_latent.values[k]) >= 0.9
+        and int(parts[k].argmax()) == int(best_latent.indices[k])
+        for k in range(len(top))
+    ]
+    assert any(own) and (best_latent.values < 0.5).any()
 
 
 def test_a_near_miss_of_the_training_loop_names_the_likely_cause():
