@@ -332,14 +332,20 @@ def call(f, inputs, first=None, seconds=2):
 def numbers(value):
     # the value as numbers, and each numeric attribute of an object (a result's .score)
     out = []
+
+    def kept(array):
+        if array.size > 10**5:  # larger than any answer: not one
+            raise ValueError
+        return array.tolist()
+
     try:
-        out.append(('', to_array(value).tolist()))
+        out.append(('', kept(to_array(value))))
     except BaseException:
         for attr in dir(value):
             if attr.startswith('_'):
                 continue
             try:
-                out.append(('.' + attr, to_array(getattr(value, attr)).tolist()))
+                out.append(('.' + attr, kept(to_array(getattr(value, attr)))))
             except BaseException:
                 pass
     return out
