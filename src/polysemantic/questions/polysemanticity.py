@@ -35,18 +35,6 @@ def _activations(
     return {"activations": acts, "domains": domains, "n_domains": n_domains}
 
 
-def _planted(seed: int, n: int, units: int, features: int) -> dict[str, torch.Tensor]:
-    """Activations of units that answer to some rare features, with many silent units
-    (a 95th percentile of 0) and ties, and the features' labels."""
-    g = seeded(seed)
-    labels = torch.rand(n, features, generator=g) < 0.02  # (n, features)
-    taste = (torch.rand(units, features, generator=g) < 0.3).float() * 4  # (units, features)
-    dense = torch.relu(torch.randn(n, units, generator=g) - 0.5)  # ordinary activity
-    silent = torch.rand(n, units, generator=g) < torch.linspace(0.0, 0.99, units)
-    acts = torch.where(silent, 0.0, dense) + labels.float() @ taste.T  # (n, units)
-    return {"activations": acts.round(decimals=1), "labels": labels}
-
-
 def _detector(seed: int, n: int, rate: float, ties: bool = False) -> dict[str, torch.Tensor]:
     """One unit that fires on a rare feature and, more weakly, elsewhere."""
     g = seeded(seed)
@@ -59,36 +47,20 @@ def _detector(seed: int, n: int, rate: float, ties: bool = False) -> dict[str, t
     return {"activation": activation, "present": present}
 
 
-def _f1_strictly_above(activation, present):
-    """Fires when the activation is above τ, not at least τ."""
+def _f1_wrongly(activation, present, strict=False, pick_precision=False, recall_over_all=False):
+    """best_threshold_f1 with one of its named mistakes: firing strictly above τ, picking the
+    threshold of the best precision, or dividing the hits by every position."""
     candidates = activation[present].unique()
-    fired = (activation[None, :] > candidates[:, None]).sum(1).float()
-    hits = (activation[present][None, :] > candidates[:, None]).sum(1).float()
-    precision, recall = hits / fired.clamp_min(1), hits / present.sum()
+    above = (
+        (lambda a: a[None, :] > candidates[:, None])
+        if strict
+        else (lambda a: a[None, :] >= candidates[:, None])
+    )
+    fired, hits = above(activation).sum(1).float(), above(activation[present]).sum(1).float()
+    precision = hits / fired.clamp_min(1)
+    recall = hits / (len(activation) if recall_over_all else present.sum())
     f1 = 2 * precision * recall / (precision + recall).clamp_min(1e-12)
-    best = int(f1.argmax())
-    return torch.stack([f1[best], precision[best], recall[best], candidates[best]])
-
-
-def _best_precision(activation, present):
-    """Picks the threshold of the best precision, not of the best F1."""
-    candidates = activation[present].unique()
-    fired = (activation[None, :] >= candidates[:, None]).sum(1).float()
-    hits = (activation[present][None, :] >= candidates[:, None]).sum(1).float()
-    precision, recall = hits / fired, hits / present.sum()
-    f1 = 2 * precision * recall / (precision + recall).clamp_min(1e-12)
-    best = int(precision.argmax())
-    return torch.stack([f1[best], precision[best], recall[best], candidates[best]])
-
-
-def _recall_over_all(activation, present):
-    """Divides the hits by every position, not by the feature's positions."""
-    candidates = activation[present].unique()
-    fired = (activation[None, :] >= candidates[:, None]).sum(1).float()
-    hits = (activation[present][None, :] >= candidates[:, None]).sum(1).float()
-    precision, recall = hits / fired, hits / len(activation)
-    f1 = 2 * precision * recall / (precision + recall).clamp_min(1e-12)
-    best = int(f1.argmax())
+    best = int((precision if pick_precision else f1).argmax())
     return torch.stack([f1[best], precision[best], recall[best], candidates[best]])
 
 
@@ -288,19 +260,19 @@ QUESTIONS = (
                 "strictly above τ",
                 "the unit fires when its activation is at least τ: with '>' the best "
                 "threshold loses the positions exactly at τ, and a tie drops out.",
-                _f1_strictly_above,
+                lambda activation, present: _f1_wrongly(activation, present, strict=True),
             ),
             Mistake(
                 "the best precision",
                 "this picks the threshold with the best precision, which a threshold "
                 "above all but the strongest position always wins: pick the best F1.",
-                _best_precision,
+                lambda activation, present: _f1_wrongly(activation, present, pick_precision=True),
             ),
             Mistake(
                 "recall over all positions",
                 "recall is the share of the feature's positions the unit fires on: "
                 "divide the hits by how many positions carry the feature.",
-                _recall_over_all,
+                lambda activation, present: _f1_wrongly(activation, present, recall_over_all=True),
             ),
         ),
     ),
