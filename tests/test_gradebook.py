@@ -360,13 +360,7 @@ def test_gradescope_bundle_and_results(tmp_path):
     assert run.returncode == 0, run.stderr
     results = json.loads((autograder / "results" / "results.json").read_text())
     assert results["score"] == FULL_MARKS and results["visibility"] in VISIBILITIES
-    assert {t["name"] for t in results["tests"]} == {
-        "01.response_matrix",
-        "01.monosemanticity_score",
-        "01.neuron_to_feature",
-        "01.reconstruction_loss",
-        "01.check_your_understanding",
-    }
+    assert {t["name"] for t in results["tests"]} == {q.id for q in COURSE.for_chapter("01")}
     for test in results["tests"]:
         assert all(isinstance(test[k], (int, float)) for k in ("score", "max_score"))
         assert test["status"] in ("passed", "failed") and test["visibility"] in VISIBILITIES

@@ -18,6 +18,7 @@ from polysemantic.authoring.book_pdf import (
     PdfError,
     build,
     built_pages,
+    link_the_pdf,
     print_pages,
     toc_pages,
 )
@@ -205,6 +206,19 @@ def test_a_missing_page_is_named(tmp_path):
         built_pages(ROOT, tmp_path)
 
 
-def test_the_introduction_links_the_pdf(built_book):
+def test_the_introduction_links_the_pdf_only_once_it_is_written(built_book, tmp_path):
     intro = (built_book / "book" / "intro.html").read_text(encoding="utf-8")
-    assert 'href="../polysemantic.pdf"' in intro
+    linked = 'class="book-pdf" href="../polysemantic.pdf"' in intro
+    assert 'class="book-pdf"' in intro and linked == (built_book / "polysemantic.pdf").exists()
+
+    html = tmp_path / "html"
+    (html / "book").mkdir(parents=True)
+    page = html / "book" / "intro.html"
+    page.write_text(intro, encoding="utf-8")
+    link_the_pdf(html)  # no PDF beside the pages: no link that leads nowhere
+    assert 'href="../polysemantic.pdf"' not in page.read_text(encoding="utf-8")
+    (html / "polysemantic.pdf").write_bytes(b"%PDF-1.7")
+    link_the_pdf(html)
+    assert 'class="book-pdf" href="../polysemantic.pdf"' in page.read_text(encoding="utf-8")
+    link_the_pdf(html)  # once is enough: a second pass changes nothing
+    assert page.read_text(encoding="utf-8").count('href="../polysemantic.pdf"') == 1

@@ -1,5 +1,7 @@
 """Every graded question, tested against its reference and its known wrong answers."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -166,7 +168,11 @@ def test_score_reports_the_chapter(capsys):
         run_check(q, COURSE.get(q).reference)
     score("01")
     out = capsys.readouterr().out
-    assert "Chapter 01:" in out and "/ 9 points" in out
+    total = sum(q.points for q in COURSE.for_chapter("01"))
+    assert "Chapter 01:" in out and f"/ {total:g} points" in out
+    for q in ("01.response_matrix", "01.reconstruction_loss"):
+        points = COURSE.get(q).points
+        assert re.search(rf"{q}\s+{points:g} / {points:g}\s+passed", out), out
 
 
 def test_needs_answer_skips_unsolved_work_and_what_depends_on_it(capsys):

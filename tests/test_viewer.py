@@ -12,7 +12,12 @@ from polysemantic.language_model import corpus
 def _tiny_corpus(text: str) -> corpus.Corpus:
     data = np.frombuffer(text.encode(), dtype=np.uint8).copy()
     return corpus.Corpus(
-        data, np.zeros(len(data), dtype=np.int64), np.array([0]), np.array([len(data)])
+        data,
+        np.zeros(len(data), dtype=np.int64),
+        np.array([0]),
+        np.array([len(data)]),
+        label_feature=np.zeros(0, dtype=np.int64),  # no planted feature labelled
+        label_byte=np.zeros(0, dtype=np.int64),
     )
 
 

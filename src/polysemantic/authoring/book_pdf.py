@@ -34,6 +34,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 PDF_NAME = "polysemantic.pdf"
+# The introduction's link to the PDF (book/intro.md), and what it reads as while the
+# built book has no PDF beside it (`make book` without `make pdf`): no link leads nowhere.
+_PDF_LINK = f'<a class="book-pdf" href="../{PDF_NAME}">'
+_NO_PDF_YET = '<a class="book-pdf">'
 # Width and height of the paper, and the margin on every side, in millimetres.
 PAPERS = {"a4": (210.0, 297.0), "us-letter": (215.9, 279.4)}
 MARGIN_MM = 14.0
@@ -346,6 +350,20 @@ def join(printed: list[bytes], pages: list[Page], html: Path, site: str, out: Pa
     return len(writer.pages)
 
 
+def link_the_pdf(html: Path) -> None:
+    """Make the introduction's "one PDF" a link if HTML holds the PDF, plain text if not."""
+    intro = html / "book" / "intro.html"
+    if not intro.exists():
+        return
+    page = intro.read_text(encoding="utf-8")
+    if (html / PDF_NAME).exists():
+        linked = page.replace(_NO_PDF_YET, _PDF_LINK)
+    else:
+        linked = page.replace(_PDF_LINK, _NO_PDF_YET)
+    if linked != page:
+        intro.write_text(linked, encoding="utf-8")
+
+
 def build(
     root: Path,
     html: Path | None = None,
@@ -372,4 +390,5 @@ def build(
             f"the book asked for files outside {html} (refused, no PDF written):\n  {shown}"
         )
     n_pages = join(printed, pages, html, site, out)
+    link_the_pdf(html)
     return BookPdf(out, pages, n_pages, time.perf_counter() - start, refused)

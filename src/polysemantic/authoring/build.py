@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from polysemantic.authoring.book_pdf import link_the_pdf
+
 TAG_WITHOUT_SOLUTIONS = "without_solutions"
 _SOLUTIONS = "solutions/"
 
@@ -127,4 +129,5 @@ def build_book(
         )
     if isinstance(result, BaseException) or result != 0:
         raise BuildError("the build failed; the messages above say where")
+    link_the_pdf(out)
     return out

@@ -3,7 +3,8 @@
 What only the solutions hold: the lines between solution markers (code and
 markdown) and the cells tagged `solution-only`, less every line that the
 exercises, the reading pages or the book's own pages also show (those are no
-secret). Lines shorter than three words are left out (`return x` is everywhere).
+secret), and every line two solutions share. Lines shorter than three words are left
+out (`return x` is everywhere).
 
 Every text file of the site is searched: each page as a reader sees its text
 (tags stripped, entities decoded), and the sources, downloads, notebooks and
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -61,7 +63,9 @@ def _shown_elsewhere(root: Path) -> str:
 
 
 def solution_secrets(root: Path) -> dict[str, dict[str, str]]:
-    """Per solution notebook: {words of a line: the line}, for lines only it holds."""
+    """Per solution notebook: {words of a line: the line}, for lines only it holds. A line
+    that two solutions share (`for _ in range(n_steps):`) names neither: it is left out,
+    and each notebook keeps its own lines to be found by."""
     elsewhere = _shown_elsewhere(root)
     secrets: dict[str, dict[str, str]] = {}
     for path in sorted((root / "solutions").glob("*.ipynb")):
@@ -71,7 +75,11 @@ def solution_secrets(root: Path) -> dict[str, dict[str, str]]:
             if len(words.split()) >= MIN_WORDS and f" {words} " not in elsewhere:
                 found[words] = line.strip()
         secrets[path.name] = found
-    return secrets
+    held_by = Counter(words for found in secrets.values() for words in found)
+    return {
+        name: {words: line for words, line in found.items() if held_by[words] == 1}
+        for name, found in secrets.items()
+    }
 
 
 _ESCAPE = re.compile(r"\\(.)", re.S)

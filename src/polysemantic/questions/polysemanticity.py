@@ -335,10 +335,10 @@ QUIZ = Quiz(
             options=(
                 Option(
                     "The DOI neuron",
-                    "One context says little. The chapter's most shared neuron answers to "
-                    "four made-up grant numbers, a 'TODO' comment and a currency sign, and "
-                    "fires on about a third of all positions: a label like that would be "
-                    "wrong most of the time it fires.",
+                    "One context says little. The page's best neuron for 'doi:', at its "
+                    "best threshold, fires on 1,382 positions, and only 67 of them follow "
+                    "'doi:' (precision 0.05): called the DOI neuron, it would be wrong "
+                    "nineteen times in twenty that it fires.",
                     misconception="a neuron's strongest example tells what it means",
                 ),
                 Option(
@@ -353,7 +353,10 @@ QUIZ = Quiz(
                     right=True,
                 ),
             ),
-            evidence=("would be wrong most of the time it fires",),
+            evidence=(
+                "fires on 1,382 positions, 67 of them right after 'doi:'",
+                "precision 0.05",
+            ),
         ),
         QuizItem(
             prompt="A neuron fires just after every newline, in all five domains, and nowhere "

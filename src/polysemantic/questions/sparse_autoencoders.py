@@ -691,14 +691,13 @@ QUIZ = Quiz(
                     "Almost nothing: three quarters of the variance keeps the model working",
                     "Variance is measured in the neurons' own units; the output layer is "
                     "more sensitive to some directions than others, and the SAE's errors "
-                    "need not fall where they are harmless. The loss goes from about 0.8 "
-                    "to about 3 bits per byte.",
+                    "need not fall where they are harmless. The loss goes from about 0.7 "
+                    "to about 3.3 bits per byte.",
                     misconception="variance explained tells what the model loses",
                 ),
                 Option(
-                    "It gets much worse, but keeps almost three quarters of what the layer is "
-                    "worth",
-                    "Loss recovered is about 72%: far better than deleting the layer, far "
+                    "It gets much worse, but keeps about seven tenths of what the layer is worth",
+                    "Loss recovered is about 70%: far better than deleting the layer, far "
                     "worse than the clean model. A lower L1 coefficient recovers more, at "
                     "the price of more active latents per position.",
                     right=True,
@@ -711,8 +710,8 @@ QUIZ = Quiz(
                 ),
             ),
             evidence=(
-                "fraction of the neurons' variance explained (first 100,000 positions): 0.76",
-                "loss recovered: 72%",
+                "fraction of the neurons' variance explained (first 100,000 positions): 0.75",
+                "loss recovered: 70%",
             ),
         ),
     ),

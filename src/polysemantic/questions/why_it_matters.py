@@ -324,7 +324,7 @@ QUIZ = Quiz(
                 Option(
                     "None by much: the other three neurons make up for the lost one",
                     "The other three do still carry feature 0, but the damage to the other "
-                    "7 features adds up to 0.1738: an edit to one neuron is an edit to "
+                    "7 features adds up to 0.1736: an edit to one neuron is an edit to "
                     "every feature stored in it.",
                 ),
                 Option(
@@ -342,8 +342,8 @@ QUIZ = Quiz(
             ),
             evidence=(
                 "0 0.0113 0.0292 +0.57 <- target",
-                "1 0.0358 0.0001 -0.52",
-                "damage to the other 7 features: ablation 0.1738",
+                "1 0.0357 0.0001 -0.52",
+                "damage to the other 7 features: ablation 0.1736",
             ),
         ),
         QuizItem(
@@ -432,7 +432,7 @@ QUIZ = Quiz(
             options=(
                 Option(
                     "It damages the other features even more than the ablation",
-                    "Its damage to the other 7 features is −0.0011, against 0.1738 for the "
+                    "Its damage to the other 7 features is −0.0011, against 0.1736 for the "
                     "ablation: it is the clean edit.",
                 ),
                 Option(
