@@ -14,10 +14,17 @@ from polysemantic.polysemanticity import (
     domain_purity,
     most_polysemantic_neuron,
     related_features,
+    rows_since,
     shifted_positives,
     top_domain_counts,
     unrelated_answers,
 )
+
+
+def test_rows_since_counts_from_the_nearest_earlier_occurrence():
+    """Not from the first occurrence, not from a later one; -1 before any."""
+    since = rows_since(np.array([0, 3, 5, 9, 12]), np.array([2, 5, 10]))
+    assert since.tolist() == [-1, 1, 0, 4, 2]
 
 
 def test_purity_is_one_for_a_single_domain_unit_and_one_over_d_for_an_even_one():
@@ -158,8 +165,9 @@ def chapter_02(lm_on_held_out):
 
 def test_the_committed_model_shows_what_chapter_02_says(chapter_02):
     """The page's claims, read off the committed model: more than four planted features per
-    neuron; the domain-spread neuron fires in every domain; domain purity cannot tell one
-    feature spread over domains from many; by the F1 rule, dozens of neurons answer to two
+    neuron; the domain-spread neuron fires in every domain, its strongest contexts all at
+    one feature, the planted e-mail address; domain purity cannot tell one
+    feature spread over domains from many; by the F1 rule, a few dozen neurons answer to two
     or more unrelated planted features and as many to one, while on a second shift almost
     none pass; the chance bar for features seen about ten times is near 0.2; the most shared
     neuron answers to three or more unrelated features from several domains."""
@@ -169,6 +177,9 @@ def test_the_committed_model_shows_what_chapter_02_says(chapter_02):
     spread = int(most_polysemantic_neuron(held.neurons, held.domains, 5, k=50))
     top = top_domain_counts(held.neurons, held.domains, 5, k=50)
     assert top[spread].min() >= 5 and (held.neurons[:, spread] > 0).float().mean() > 0.2
+    strongest = held.neurons[:, spread].topk(50).indices.numpy()
+    since = rows_since(strongest, held.positives[INDEX["email"]])
+    assert int((since == np.bincount(since[since >= 0]).argmax()).sum()) >= 45  # one feature
 
     purity = domain_purity(held.neurons, held.domains, 5)
     assert (purity <= 0.35).float().mean() >= 0.75 and int((purity > 0.5).sum()) <= 10

@@ -97,6 +97,19 @@ def test_a_probe_finds_a_planted_feature_that_no_single_neuron_shows(crowded):
     assert float(probe_accuracy(h, noise)) < 0.6  # a label the activations do not carry
 
 
+def test_most_of_the_ablation_s_damage_is_the_lost_resting_activation(crowded):
+    """Page 07: set to its resting activation instead of 0, the ablated neuron costs the
+    features it lowers less than a quarter as much; the target's error still grows."""
+    W, b_hidden, b_out, x = crowded
+    neuron = int(response_matrix(W, b_hidden)[:, 0].argmax())
+    to_zero = ablation_damage(W, b_hidden, b_out, x, neuron)
+    to_rest = ablation_damage(W, b_hidden, b_out, x, neuron, to_rest=True)
+    lowered = [i for i in range(1, 8) if W[neuron, i] < 0]
+    assert len(lowered) == 4
+    assert to_rest[lowered].sum() < 0.25 * to_zero[lowered].sum()
+    assert to_rest[0] > 0.002
+
+
 def test_the_quiz_quotes_the_numbers_the_chapter_computes(crowded):
     """Chapter 07's quiz quotes the ablation, the direction edit and the planted-feature
     audit; each number is recomputed here from the chapter's own code."""

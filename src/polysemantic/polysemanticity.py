@@ -79,6 +79,13 @@ def most_polysemantic_neuron(
     return torch.nonzero(entropy >= entropy.max() - 1e-9)[0, 0]
 
 
+def rows_since(rows: np.ndarray, occurrences: np.ndarray) -> np.ndarray:
+    """How far each of ROWS (M,) lies after the nearest occurrence of a feature at or
+    before it (OCCURRENCES, sorted rows); -1 where none comes before. -> (M,)."""
+    last = np.searchsorted(occurrences, rows, side="right") - 1  # (M,) index of that occurrence
+    return np.where(last >= 0, rows - occurrences[np.maximum(last, 0)], -1)
+
+
 def every_position(corpus: Corpus) -> np.ndarray:
     """Every byte position inside a document, the first byte of the text aside: (N,)."""
     inside = np.flatnonzero(corpus.domain >= 0)

@@ -46,16 +46,24 @@ def per_feature_error(
 
 
 def ablation_damage(
-    W: torch.Tensor, b_hidden: torch.Tensor, b_out: torch.Tensor, x: torch.Tensor, neuron: int
+    W: torch.Tensor,
+    b_hidden: torch.Tensor,
+    b_out: torch.Tensor,
+    x: torch.Tensor,
+    neuron: int,
+    *,
+    to_rest: bool = False,
 ) -> torch.Tensor:
-    """How much each feature's error grows when one neuron's activation is set to 0.
+    """How much each feature's error grows when one neuron's activation is set to 0, or,
+    with `to_rest`, to its resting activation ReLU(b) (a "mean ablation" of sorts).
 
     Returns (n_features,): error with the neuron ablated minus error without.
     """
+    value = torch.relu(b_hidden[neuron]) if to_rest else 0.0
 
     def ablate(h: torch.Tensor) -> torch.Tensor:
         h = h.clone()
-        h[:, neuron] = 0.0
+        h[:, neuron] = value
         return h
 
     return per_feature_error(W, b_hidden, b_out, x, ablate) - per_feature_error(

@@ -419,9 +419,12 @@ QUIZ = Quiz(
                     "354 to 4,522, about 13 times.",
                 ),
                 Option(
-                    "Exponentially: each added dimension multiplies it by about 1.04",
-                    "The page measures ×1.041 per added dimension, and the "
-                    "Johnson–Lindenstrauss bound exp(dε²/4) grows exponentially too.",
+                    "Far faster than d: at d = 128 each added dimension still multiplies "
+                    "it by about 1.04",
+                    "The page measures ×1.041 per added dimension from 64 to 128. The "
+                    "factor falls as d grows (×1.135 at the smallest d), so this range "
+                    "shows no constant exponential rate; the Johnson–Lindenstrauss lower "
+                    "bound exp(dε²/4) is exponential by its formula.",
                     right=True,
                 ),
                 Option(
@@ -454,9 +457,11 @@ QUIZ = Quiz(
                     "smarter packing does better, so 4,522 is not the maximum.",
                 ),
                 Option(
-                    "Neither: both are lower estimates, and both grow exponentially",
+                    "Neither: both are lower estimates",
                     "The bound is guaranteed but loose; the greedy count is a lower estimate "
-                    "too, since a smarter packing does better. Both grow exponentially in d.",
+                    "too, since a smarter packing does better. The bound grows "
+                    "exponentially in d by its formula; the greedy count grows far faster "
+                    "than d over the page's range.",
                     right=True,
                 ),
             ),

@@ -626,7 +626,8 @@ QUIZ = Quiz(
                 Option(
                     "About 0.28: each neuron answers to several features",
                     "The page prints a median of 0.277, and 0 of 16 models with one feature "
-                    "per neuron: with more features than neurons, the neurons are shared.",
+                    "per neuron: with more sparse features than neurons, the neurons are shared "
+                    "(with 6 dense features in 4 neurons, half the models stayed clean).",
                     right=True,
                 ),
                 Option(
@@ -673,7 +674,8 @@ QUIZ = Quiz(
                     "The loss, which rewards readable neurons",
                     "The reconstruction does not ask for readable neurons: without the L1 "
                     "penalty the models reconstruct better than the clean ones and none of "
-                    "them is clean. Only the penalty's cost for firing pulls them apart.",
+                    "them is clean. The penalty's cost for firing, with the ReLU, pulls "
+                    "them apart.",
                     misconception="training optimises for readable neurons",
                 ),
                 Option(

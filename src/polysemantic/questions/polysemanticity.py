@@ -391,7 +391,8 @@ QUIZ = Quiz(
                 Option(
                     "Two that are rarely active in the same context, like a DOI and a TODO comment",
                     "When one is on, the other is almost always off, so the neuron's "
-                    "activation is rarely ambiguous: sharing costs little.",
+                    "activation is rarely ambiguous: sharing should cost little (chapter 04 "
+                    "measures the interference when it does not).",
                     right=True,
                 ),
                 Option(
@@ -422,15 +423,15 @@ QUIZ = Quiz(
                     "The loss rewards predicting the next byte, whatever the neurons mean",
                     "Nothing in training asks for readable neurons, and with more useful "
                     "features than neurons, sharing a neuron between features that rarely "
-                    "occur together costs little.",
+                    "occur together should cost little: the argument chapters 03 to 06 test.",
                     right=True,
                 ),
                 Option(
                     "The ReLU mixes the features together",
                     "The ReLU acts on each neuron separately; it gives a neuron's axis a "
                     "meaning of its own, one of the two ingredients (with an L1 penalty) that "
-                    "line chapter 01's neurons up with its features. The mixing comes from "
-                    "having more features than neurons.",
+                    "line chapter 01's neurons up with its features. The course's argument "
+                    "puts the mixing down to more useful features than neurons.",
                 ),
             ),
             evidence=(
