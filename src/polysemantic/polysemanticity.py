@@ -86,6 +86,16 @@ def rows_since(rows: np.ndarray, occurrences: np.ndarray) -> np.ndarray:
     return np.where(last >= 0, rows - occurrences[np.maximum(last, 0)], -1)
 
 
+def commonest_distance(rows: np.ndarray, occurrences: np.ndarray) -> tuple[int, int]:
+    """The distance (rows_since) that most of ROWS lie after a feature's occurrences, and
+    how many of them lie exactly that far. -> (distance, count); (-1, 0) if none follow."""
+    since = rows_since(rows, occurrences)  # (M,)
+    if not (since >= 0).any():
+        return -1, 0
+    distance = int(np.bincount(since[since >= 0]).argmax())
+    return distance, int((since == distance).sum())
+
+
 def every_position(corpus: Corpus) -> np.ndarray:
     """Every byte position inside a document, the first byte of the text aside: (N,)."""
     inside = np.flatnonzero(corpus.domain >= 0)

@@ -111,14 +111,17 @@ def planted_activations(
     x: torch.Tensor,
     planted: torch.Tensor,
     direction: torch.Tensor,
+    *,
+    before_relu: bool = False,
 ) -> torch.Tensor:
     """Hidden activations with one extra feature written along `direction`.
 
     x: (batch, n_features); planted: (batch,) the extra feature's values; direction:
     (n_neurons,), its length the feature's strength. Returns (batch, n_neurons):
-    ReLU(W x + b_hidden + planted · direction).
+    ReLU(W x + b_hidden + planted · direction), or with `before_relu` what goes in.
     """
-    return torch.relu(x @ W.T + b_hidden + planted[:, None] * direction)
+    pre = x @ W.T + b_hidden + planted[:, None] * direction  # (batch, n_neurons)
+    return pre if before_relu else torch.relu(pre)
 
 
 @dataclass
