@@ -101,12 +101,39 @@ def test_spans_cover_their_text_and_families_cover_their_members():
     assert np.array_equal(np.sort(text.label_byte[members]), np.sort(text.label_byte[family]))
 
 
-def test_present_at_is_the_position_after_each_label():
+def test_a_point_feature_is_present_wherever_its_consequence_is_predicted():
+    """present_at: from the position after the trigger to the one that predicts the
+    consequence's last byte; doi: at the three positions that predict '10.', a made-up word
+    at every byte of its fixed continuation, laughter (no consequence) just after it."""
     text = corpus.generate(7, 10)
     present = present_at(text)
+    data = bytes(text.text)
     doi = planted.INDEX["doi"]
-    assert present[doi].tolist() == sorted(text.label_byte[text.label_feature == doi] + 1)
-    assert all(bytes(text.text[t - 4 : t]) == b"doi:" for t in present[doi])
+    ends = text.label_byte[text.label_feature == doi]
+    assert len(ends) > 5
+    assert present[doi].tolist() == sorted((ends[:, None] + np.arange(1, 4)).ravel().tolist())
+    assert all(data[t - 4 : t] == b"doi:" for t in ends + 1)
+    assert b"".join(data[t : t + 1] for t in present[doi]) == b"10." * len(ends)
+    checked = 0
+    for i in planted.words_of("python")[:100]:
+        cons = planted.PLANTED[i].consequence.encode()
+        for end in text.label_byte[text.label_feature == i]:
+            assert np.isin(np.arange(end + 1, end + 1 + len(cons)), present[i]).all()
+            checked += 1
+        assert len(present[i]) == len(cons) * (text.label_feature == i).sum()
+    assert checked > 20
+    laughter = planted.INDEX["laughter"]
+    ends = text.label_byte[text.label_feature == laughter]
+    assert present[laughter].tolist() == sorted(set((ends + 1).tolist()))
+
+
+def test_marks_keep_the_text_of_the_committed_model():
+    """Recording consequences changed the marks, not the text: the bytes the committed model
+    was trained and evaluated on are the same (their SHA-1, taken before the change)."""
+    import hashlib
+
+    text = corpus.generate(1, 250).text
+    assert hashlib.sha1(text.tobytes()).hexdigest() == "9afee6237931c04700ff241dc58987591979a1f2"
 
 
 def test_the_transformer_uses_transformer_lens_names_and_shapes():

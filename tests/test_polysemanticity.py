@@ -14,6 +14,7 @@ from polysemantic.polysemanticity import (
     commonest_distance,
     domain_purity,
     most_polysemantic_neuron,
+    occurrence_starts,
     related_features,
     rows_since,
     shifted_positives,
@@ -28,6 +29,12 @@ def test_rows_since_counts_from_the_nearest_earlier_occurrence():
     assert since.tolist() == [-1, 1, 0, 4, 2]
     assert commonest_distance(np.array([3, 7, 8, 12]), np.array([2, 6, 10])) == (1, 2)
     assert commonest_distance(np.array([0, 1]), np.array([5])) == (-1, 0)  # none follow
+
+
+def test_occurrence_starts_are_the_first_rows_of_runs():
+    assert occurrence_starts(np.array([3, 4, 5, 9, 10, 20])).tolist() == [3, 9, 20]
+    assert occurrence_starts(np.array([0, 2])).tolist() == [0, 2]
+    assert occurrence_starts(np.array([], dtype=np.int64)).tolist() == []
 
 
 def test_purity_is_one_for_a_single_domain_unit_and_one_over_d_for_an_even_one():
@@ -168,12 +175,13 @@ def chapter_02(lm_on_held_out):
 
 def test_the_committed_model_shows_what_chapter_02_says(chapter_02):
     """The page's claims, read off the committed model: more than four planted features per
-    neuron; the domain-spread neuron fires in every domain, its strongest contexts all at
-    one feature, the planted e-mail address; domain purity cannot tell one
-    feature spread over domains from many; by the F1 rule, a few dozen neurons answer to two
-    or more unrelated planted features and as many to one, while on a second shift almost
-    none pass; the chance bar for features seen about ten times is near 0.2; the most shared
-    neuron answers to three or more unrelated features from several domains."""
+    neuron; the domain-spread neuron fires in every domain, its strongest contexts all inside
+    one feature, the planted e-mail address, which it answers to; domain purity cannot tell
+    one feature spread over domains from many; by the F1 rule most neurons answer to two or
+    more unrelated planted features, while on a second shift none do; the bars stay under
+    0.2, which a neuron shared evenly by ten features would reach; the most shared neuron
+    answers to features from several domains, its best one (a grant code) with every firing
+    at its best threshold a hit."""
     c = chapter_02
     held = c["held"]
     assert len(PLANTED) >= 4 * held.neurons.shape[1]
@@ -181,26 +189,48 @@ def test_the_committed_model_shows_what_chapter_02_says(chapter_02):
     top = top_domain_counts(held.neurons, held.domains, 5, k=50)
     assert top[spread].min() >= 5 and (held.neurons[:, spread] > 0).float().mean() > 0.2
     strongest = held.neurons[:, spread].topk(50).indices.numpy()
-    assert commonest_distance(strongest, held.positives[INDEX["email"]])[1] >= 45  # one feature
+    email = held.positives[INDEX["email"]]
+    assert np.isin(strongest, email).sum() >= 45  # one feature
+    assert commonest_distance(strongest, occurrence_starts(email))[1] >= 45
+    assert c["answered"][spread, INDEX["email"]]
 
     purity = domain_purity(held.neurons, held.domains, 5)
     assert (purity <= 0.35).float().mean() >= 0.75 and int((purity > 0.5).sum()) <= 10
-    email = torch.zeros(len(held.positions), 1)
-    email[held.positives[INDEX["email"]]] = 1.0
-    assert abs(float(domain_purity(email, held.domains, 5)[0]) - float(purity.median())) < 0.05
+    perfect = torch.zeros(len(held.positions), 1)
+    perfect[email] = 1.0
+    assert abs(float(domain_purity(perfect, held.domains, 5)[0]) - float(purity.median())) < 0.05
 
     real, null = c["real"], c["null"]
-    assert (real >= 2).sum() >= 20 and (real == 1).sum() >= 20
-    assert (null >= 2).sum() <= 1 and (null >= 1).sum() <= 5
-    assert (real >= 2).sum() >= 10 * max(int((null >= 2).sum()), 1)  # far from chance
+    n_units = held.neurons.shape[1]
+    assert (real >= 2).sum() > n_units / 2  # most neurons
+    assert (real == 0).sum() < n_units / 10  # hardly any answer to none
+    assert (null >= 2).sum() == 0 and (null >= 1).sum() <= 8
 
-    about_ten = (c["counts"] >= 8) & (c["counts"] < 12)
-    assert 0.1 < float(c["chance"][about_ten].max()) < 0.35
+    judged = c["counts"] >= 5
+    assert float(c["chance"][judged].max()) < 0.2
 
     neuron = int(real.argmax())
     answered = [PLANTED[i] for i in torch.nonzero(c["answered"][neuron])[:, 0].tolist()]
     assert int(real[neuron]) >= 3
-    assert len({d for f in answered for d in f.domains}) >= 2  # from several domains
+    assert len({d for f in answered for d in f.domains}) >= 3  # from several domains
+    best = int(c["detection"].f1[neuron].argmax())
+    assert PLANTED[best].name.startswith("grant ") and c["detection"].precision[neuron, best] == 1
+
+
+def test_the_sweep_rises_with_features_per_neuron_as_chapter_02_says():
+    """The committed sweep: in the small language models the neurons that answer to two or
+    more real words grow from almost none at a quarter of a feature per neuron to a third at
+    16, and at 16 most neurons that answer to any answer to several; in the toy model every
+    neuron does from one feature per neuron on."""
+    from polysemantic.polysemanticity_sweep import load_sweep
+
+    sweep = load_sweep()
+    lm, toy = sweep["language model"], sweep["toy model"]
+    assert [round(r.per_neuron) for r in lm] == [0, 1, 4, 16]
+    assert lm[0].polysemantic <= 2 and lm[0].monosemantic > lm[0].polysemantic
+    assert lm[-1].polysemantic >= 4 * max(lm[0].polysemantic, 1)
+    assert lm[-1].polysemantic > lm[-1].monosemantic
+    assert all(r.polysemantic == r.neurons for r in toy[1:])
 
 
 def test_the_planted_words_are_worth_representing(lm_on_held_out):

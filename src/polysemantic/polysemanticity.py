@@ -86,6 +86,13 @@ def rows_since(rows: np.ndarray, occurrences: np.ndarray) -> np.ndarray:
     return np.where(last >= 0, rows - occurrences[np.maximum(last, 0)], -1)
 
 
+def occurrence_starts(rows: np.ndarray) -> np.ndarray:
+    """The first row of every run of consecutive ROWS (sorted): where each occurrence of a
+    feature that lasts several positions (present_at) begins. (M,) -> (K,)."""
+    rows = np.asarray(rows)
+    return rows[np.diff(rows, prepend=-2) != 1]
+
+
 def commonest_distance(rows: np.ndarray, occurrences: np.ndarray) -> tuple[int, int]:
     """The distance (rows_since) that most of ROWS lie after a feature's occurrences, and
     how many of them lie exactly that far. -> (distance, count); (-1, 0) if none follow."""
@@ -103,12 +110,22 @@ def every_position(corpus: Corpus) -> np.ndarray:
 
 
 def present_at(corpus: Corpus) -> list[np.ndarray]:
-    """For every planted feature, the sorted positions t at which it is present: byte t − 1,
-    the one the model has just read, carries its label. -> n_features arrays of positions."""
-    t = corpus.label_byte + 1
+    """For every planted feature, the sorted positions t at which it is present: those that
+    predict a byte it makes predictable. A point feature (a word, a marker) is present from
+    the byte after its trigger to the last byte of its consequence ("Tavrin " -> "Kessel":
+    the six positions that predict K, e, s, s, e, l), for the model needs it at each; a span
+    at the position after each of its bytes. -> n_features arrays of positions."""
+    first = corpus.label_byte + 1  # (n_labels,)
+    length = np.maximum(corpus.label_until - first, 1)  # (n_labels,) positions each covers
+    t = (
+        np.repeat(first, length)
+        + np.arange(length.sum())
+        - np.repeat(np.cumsum(length) - length, length)
+    )
+    feature = np.repeat(corpus.label_feature, length)
     inside = t < len(corpus.text)
-    order = np.lexsort((t[inside], corpus.label_feature[inside]))
-    feature, t = corpus.label_feature[inside][order], t[inside][order]
+    order = np.lexsort((t[inside], feature[inside]))
+    feature, t = feature[inside][order], t[inside][order]
     bounds = np.searchsorted(feature, np.arange(len(PLANTED) + 1))
     return [np.unique(t[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
@@ -211,7 +228,7 @@ def shifted_positives(
     return shifted
 
 
-COUNT_BINS = (5, 8, 12, 20, 40, 100, 400, 2000)  # features seen about as often share a bin
+COUNT_BINS = (5, 30, 45, 60, 100)  # features present about as often share a bin
 
 
 def chance_f1(control: Detection, counts: torch.Tensor) -> torch.Tensor:
@@ -295,16 +312,10 @@ def best_threshold_f1(activation: torch.Tensor, present: torch.Tensor) -> torch.
 
 
 def consequence_bytes(corpus: Corpus, kinds: tuple[str, ...] = ("word", "context")) -> np.ndarray:
-    """The positions of the bytes that a planted word makes predictable: for every
-    occurrence of a feature of these kinds, the bytes of its consequence. -> (M,) sorted."""
-    kind = np.array([f.kind for f in PLANTED])
-    length = np.array([len(f.consequence.encode()) for f in PLANTED])
-    chosen = np.isin(kind[corpus.label_feature], kinds)
-    first = corpus.label_byte[chosen] + 1  # (occurrences,)
-    span = length[corpus.label_feature[chosen]]
-    out = np.concatenate([first + k for k in range(span.max())] if len(span) else [[]])
-    out = out[np.concatenate([k < span for k in range(span.max())] if len(span) else [[]])]
-    return np.unique(out[out < len(corpus.text)]).astype(np.int64)
+    """The positions of the bytes that a planted word makes predictable: every position at
+    which a feature of these kinds is present (present_at). -> (M,) sorted."""
+    chosen = [t for f, t in zip(PLANTED, present_at(corpus), strict=True) if f.kind in kinds]
+    return np.unique(np.concatenate(chosen)).astype(np.int64)
 
 
 @dataclass

@@ -18,6 +18,7 @@ hold neurons and SAE latents against.
     corpus.text          # (n_bytes,) uint8: UTF-8 documents joined by blank lines
     corpus.domain        # (n_bytes,) int64: index into DOMAINS of each byte's document
     corpus.label_feature, corpus.label_byte   # (n_labels,) each: feature id, byte it labels
+    corpus.label_until   # (n_labels,): its consequence ends before this byte (a point feature's)
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Corpus:
     lengths: np.ndarray  # (n_docs,) int64 length of each document in bytes
     label_feature: np.ndarray  # (n_labels,) int64: a planted feature's id (index into PLANTED)
     label_byte: np.ndarray  # (n_labels,) int64: a byte it labels (a trigger's last, a span's any)
+    label_until: np.ndarray  # (n_labels,) int64: where the bytes it makes predictable end
 
     @property
     def doc_domains(self) -> np.ndarray:
@@ -87,17 +89,22 @@ def generate(
         (d, _WRITERS[name](rng)) for d, name in enumerate(DOMAINS) for _ in range(docs_per_domain)
     ]
     rng.shuffle(docs)
-    pieces, domains, starts, lengths, features, at, offset = [], [], [], [], [], [], 0
+    pieces, domains, starts, lengths, features, at, until, offset = [], [], [], [], [], [], [], 0
     for d, doc in docs:
-        data, spans = _unmark(doc)
+        data, marks = _unmark(doc)
         starts.append(offset)
         lengths.append(len(data))
-        for feature, lo, hi in spans:
-            labelled = np.arange(lo, hi) if PLANTED[feature].kind == "span" else np.array([hi - 1])
+        for feature, lo, split, hi in marks:
+            if PLANTED[feature].kind == "span":
+                labelled = np.arange(lo, hi)  # every byte inside
+                reach = labelled + 2  # present only at the position after each
+            else:  # the trigger's last byte, and all of its consequence
+                labelled, reach = np.array([split - 1]), np.array([max(hi, split + 1)])
             family = PLANTED[feature].family
             for f in (feature, INDEX[family]) if family else (feature,):
                 features.append(np.full(len(labelled), f))
                 at.append(offset + labelled)
+                until.append(offset + reach)
         pieces += [data, SEPARATOR]
         domains += [np.full(len(data), d), np.full(len(SEPARATOR), -1)]
         offset += len(data) + len(SEPARATOR)
@@ -109,24 +116,34 @@ def generate(
         np.array(lengths, dtype=np.int64),
         np.concatenate(features).astype(np.int64),
         np.concatenate(at).astype(np.int64),
+        np.concatenate(until).astype(np.int64),
     )
 
 
 # --------------------------------------------------------------------------- planting
 
-_OPEN_POINT, _OPEN_SPAN, _CLOSE = "\x02", "\x01", "\x03"
-_TOKEN = re.compile("([\x01\x02][0-9]{4}|\x03)")
+_OPEN_POINT, _OPEN_SPAN, _CLOSE, _THEN = "\x02", "\x01", "\x03", "\x04"
+_TOKEN = re.compile("(\x02[0-9a-z]{3}|\x01[0-9]{4}|\x03|\x04)")
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def _mark(feature: int, text: str) -> str:
-    """text marked as an occurrence of a planted feature, for generate() to label and unmark."""
-    opener = _OPEN_SPAN if PLANTED[feature].kind == "span" else _OPEN_POINT
-    return f"{opener}{feature:04d}{text}{_CLOSE}"
+def _mark(feature: int, text: str, consequence: str = "") -> str:
+    """text marked as an occurrence of a planted feature, for generate() to label and unmark:
+    a span's text, or a point feature's trigger and then the consequence it has here.
+
+    A point's id is written in three base-36 digits, so that its mark is as long as a
+    span's despite the extra separator: documents are cut to length with their marks in
+    (`_until`), and marks of the old length keep the text the committed model read.
+    """
+    if PLANTED[feature].kind == "span":
+        return f"{_OPEN_SPAN}{feature:04d}{text}{_CLOSE}"
+    digits = "".join(_BASE36[feature // 36**k % 36] for k in (2, 1, 0))
+    return f"{_OPEN_POINT}{digits}{text}{_THEN}{consequence}{_CLOSE}"
 
 
-def _plant(name: str) -> str:
-    """A marker feature's trigger, marked."""
-    return _mark(INDEX[name], PLANTED[INDEX[name]].trigger)
+def _plant(name: str, consequence: str = "") -> str:
+    """A marker feature's trigger and the continuation that this occurrence gives it, marked."""
+    return _mark(INDEX[name], PLANTED[INDEX[name]].trigger, consequence)
 
 
 def _span(name: str, text: str) -> str:
@@ -138,13 +155,13 @@ def _codeword(rng: random.Random, domain: str) -> str:
     rank = rng.randrange(len(words := words_of(domain)))
     feature = PLANTED[words[rank]]
     real = rank < getattr(rng, "words_per_domain", WORDS_PER_DOMAIN)
-    return _mark(words[rank], feature.trigger) + _consequence(rng, feature, words, real)
+    return _mark(words[rank], feature.trigger, _consequence(rng, feature, words, real))
 
 
 def _context_word(rng: random.Random, domain: str) -> str:
     """A context word, marked as the feature it is in this domain, with its continuation."""
     feature = PLANTED[i := rng.choice(context_words_of(domain))]
-    return _mark(i, feature.trigger) + _consequence(rng, feature, context_words_of(domain))
+    return _mark(i, feature.trigger, _consequence(rng, feature, context_words_of(domain)))
 
 
 def _consequence(rng: random.Random, feature, same_kind, real: bool = True) -> str:
@@ -154,21 +171,26 @@ def _consequence(rng: random.Random, feature, same_kind, real: bool = True) -> s
     return feature.consequence
 
 
-def _unmark(doc: str) -> tuple[bytes, list[tuple[int, int, int]]]:
-    """A document with (nested) marks -> its UTF-8 bytes and (feature, start, end) byte spans."""
-    pieces, spans, open_marks, at = [], [], [], 0
+def _unmark(doc: str) -> tuple[bytes, list[tuple[int, int, int, int]]]:
+    """A document with (nested) marks -> its UTF-8 bytes and, per mark, the byte offsets
+    (feature, start, split, end): a point's trigger is start:split and its consequence
+    split:end; a span's text is start:end (split = end)."""
+    pieces, marks, open_marks, at = [], [], [], 0
     for token in _TOKEN.split(doc):
         if token == _CLOSE:
-            feature, start = open_marks.pop()
-            spans.append((feature, start, at))
+            feature, start, split = open_marks.pop()
+            marks.append((feature, start, at if split is None else split, at))
+        elif token == _THEN:
+            feature, start, _ = open_marks[-1]
+            open_marks[-1] = (feature, start, at)
         elif _TOKEN.fullmatch(token):
-            open_marks.append((int(token[1:]), at))
+            open_marks.append((int(token[1:], 10 if token[0] == _OPEN_SPAN else 36), at, None))
         else:
             data = token.encode("utf-8")
             pieces.append(data)
             at += len(data)
     assert not open_marks, "unclosed mark"
-    return b"".join(pieces), spans
+    return b"".join(pieces), marks
 
 
 _MAIL_NAMES = ("kim", "mara", "j.park", "okafor", "lena", "sam.n", "chen", "rossi")
@@ -176,7 +198,8 @@ _MAIL_HOSTS = ("lab.example", "uni.example.edu", "mail.test", "example.org")
 
 
 def _email(rng: random.Random) -> str:
-    return rng.choice(_MAIL_NAMES) + _plant("email") + rng.choice(_MAIL_HOSTS)
+    name = rng.choice(_MAIL_NAMES)
+    return name + _plant("email", rng.choice(_MAIL_HOSTS))
 
 
 _PRICE_FORMATS = {
@@ -192,7 +215,7 @@ def _price(rng: random.Random, domain: str) -> str:
     """A price in one of the currencies written in this domain, in that currency's format."""
     member = rng.choice([i for i in members_of("currency") if domain in PLANTED[i].domains])
     name = PLANTED[member].name
-    return _plant(name) + _PRICE_FORMATS[name](rng)
+    return _plant(name, _PRICE_FORMATS[name](rng))
 
 
 def _until(rng: random.Random, write_one, min_bytes: int, joiner: str) -> str:
@@ -346,13 +369,13 @@ def _doi(rng: random.Random, year: int) -> str:
     journal = rng.choice(("nco", "jml", "pnas", "cog", "tpami", "neur"))
     kind = rng.choice(("doi", "doi", "arxiv", "pmid", "isbn"))
     if kind == "doi":
-        return f" {_plant('doi')}10.{rng.randint(1000, 9999)}/{journal}.{year}"
+        return f" {_plant('doi', '10.')}{rng.randint(1000, 9999)}/{journal}.{year}"
     if kind == "arxiv":
-        return f" {_plant('arxiv')}2{rng.randint(100, 499)}.{rng.randint(10000, 99999)}"
+        return f" {_plant('arxiv', '2')}{rng.randint(100, 499)}.{rng.randint(10000, 99999)}"
     if kind == "pmid":
-        return f" {_plant('pmid')}3{rng.randint(1000000, 9999999)}"
+        return f" {_plant('pmid', '3')}{rng.randint(1000000, 9999999)}"
     group, item = rng.randint(1000, 9999), rng.randint(1000, 9999)
-    return f" {_plant('isbn')}978-{rng.randint(0, 9)}-{group}-{item}"
+    return f" {_plant('isbn', '978-')}{rng.randint(0, 9)}-{group}-{item}"
 
 
 def _in_text(rng: random.Random) -> str:
@@ -462,7 +485,7 @@ def _line(rng: random.Random) -> str:
     elif kind == 5:
         words = f"Did {rng.choice(_NAMES)} tell you about {rng.choice(_THINGS)}?"
     elif kind == 6:
-        words = f"{_plant('song')} {rng.choice(_TUNES)} {_plant('song')}"
+        words = _plant("song", f" {rng.choice(_TUNES)} ") + _plant("song")
     elif kind == 7:
         words = f"It was {_price(rng, 'dialogue')}, can you believe it?"
     else:
@@ -546,16 +569,16 @@ def _authorization(rng: random.Random) -> str:
     """One of four schemes, each with its own credentials' format."""
     scheme = rng.choice(("bearer", "bearer", "basic", "digest", "token"))
     if scheme == "bearer":
-        return _plant("bearer") + "".join(
-            rng.choice("abcdefghkmnpqrstxyz0123456789") for _ in range(10)
+        return _plant(
+            "bearer", "".join(rng.choice("abcdefghkmnpqrstxyz0123456789") for _ in range(10))
         )
     if scheme == "basic":
-        return (
-            _plant("basic") + "".join(rng.choice("ABCDEFGHabcdefgh0123") for _ in range(10)) + "=="
+        return _plant(
+            "basic", "".join(rng.choice("ABCDEFGHabcdefgh0123") for _ in range(10)) + "=="
         )
     if scheme == "digest":
-        return _plant("digest") + f'username="{rng.choice(_MAIL_NAMES)}"'
-    return _plant("token") + f"tok_{rng.getrandbits(32):08x}"
+        return _plant("digest", 'username="') + f'{rng.choice(_MAIL_NAMES)}"'
+    return _plant("token", f"tok_{rng.getrandbits(32):08x}")
 
 
 def _http(rng: random.Random) -> str:
@@ -682,7 +705,7 @@ def _function(rng: random.Random) -> str:
     head = f'    """{verb.capitalize()} the {noun}."""\n'
     if rng.random() < 0.4:
         todo = f"{rng.choice(_VERBS_PY)} the {rng.choice(_NOUNS_PY)} {rng.choice(_LATER)}"
-        head += f"    # {_plant('todo')}: {todo}\n"
+        head += f"    # {_plant('todo', ': ')}{todo}\n"
     for _ in range(rng.randint(3, 6)):
         head += f"    {rng.choice(('x', 'y', 'out', 'tmp'))} = {_codeword(rng, 'python')}\n"
     if rng.random() < 0.3:

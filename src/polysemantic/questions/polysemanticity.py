@@ -336,9 +336,9 @@ QUIZ = Quiz(
                 Option(
                     "The DOI neuron",
                     "One context says little. The page's best neuron for 'doi:', at its "
-                    "best threshold, fires on 1,382 positions, and only 67 of them follow "
-                    "'doi:' (precision 0.05): called the DOI neuron, it would be wrong "
-                    "nineteen times in twenty that it fires.",
+                    "best threshold, fires on 1,382 positions, and only 67 of them are "
+                    "where 'doi:' is present (precision 0.05): called the DOI neuron, it "
+                    "would be wrong nineteen times in twenty that it fires.",
                     misconception="a neuron's strongest example tells what it means",
                 ),
                 Option(
@@ -354,7 +354,7 @@ QUIZ = Quiz(
                 ),
             ),
             evidence=(
-                "fires on 1,382 positions, 67 of them right after 'doi:'",
+                "fires on 1,382 positions, 67 of them where 'doi:' is present",
                 "precision 0.05",
             ),
         ),
