@@ -243,10 +243,10 @@ def test_family_split_tells_one_carrier_from_distinct_member_latents():
 
 
 def test_latents_against_neurons_on_the_planted_features_as_chapter_08_says(chapter_08):
-    """The best latent is the better detector for most made-up words, context words and
-    markers; yet fewer features clear the chance bar with some latent than with some neuron,
-    about as few get an F1 of 0.9 or more, most judged features are answered to by no unit,
-    and sharing is rarer among latents than among neurons."""
+    """The best latent is the better detector for most features of every kind; more features
+    clear the chance bar with some latent than with some neuron; yet the median best F1 is
+    under 0.1 for both and only a handful of features get an F1 of 0.5 or more; and a far
+    smaller share of latents than of neurons answer to two or more unrelated features."""
     from polysemantic.language_model.planted import PLANTED
     from polysemantic.polysemanticity import related_features, unrelated_answers
 
@@ -254,26 +254,25 @@ def test_latents_against_neurons_on_the_planted_features_as_chapter_08_says(chap
     neurons, latents = c["by_neuron"], c["by_latent"]
     kinds = np.array([p.kind for p in PLANTED])
     judged = (c["held"].counts >= 5) & torch.from_numpy(kinds != "span")
-    for kind in ("word", "context", "marker"):
+    for kind in ("word", "context", "marker", "member", "family"):
         on = judged & torch.from_numpy(kinds == kind)
         better = (latents.best()[on] > neurons.best()[on]).float().mean()
         assert float(better) > 0.5, kind
-    assert latents.detected()[judged].sum() < neurons.detected()[judged].sum()
-    assert (
-        abs(int((latents.best()[judged] >= 0.9).sum()) - int((neurons.best()[judged] >= 0.9).sum()))
-        <= 5
-    )
-    assert neurons.detected()[judged].sum() < 0.1 * judged.sum()  # most: by no unit
+    assert latents.detected()[judged].sum() > neurons.detected()[judged].sum()
+    for table in (neurons, latents):
+        assert float(table.best()[judged].median()) < 0.1
+        assert int((table.best()[judged] >= 0.5).sum()) <= 20
     related = related_features()
-    shared_n = (unrelated_answers(neurons.answered, related) >= 2).sum()
-    shared_l = (unrelated_answers(latents.answered, related) >= 2).sum()
-    assert shared_l < shared_n
+    shared_n = (unrelated_answers(neurons.answered, related) >= 2).float().mean()
+    shared_l = (unrelated_answers(latents.answered, related) >= 2).float().mean()
+    assert shared_n > 0.5 and shared_l < shared_n / 2
 
 
-def test_the_polysemantic_neuron_is_split_only_in_part_as_chapter_08_says(chapter_08):
-    """The neuron answering to the most unrelated features: of its four best features, one
-    (grant GODORA) gets a latent of its own (the largest part there and an F1 of 0.9 or
-    more) and some are detected by no latent with F1 0.5 or more."""
+def test_the_polysemantic_neuron_is_copied_not_split_as_chapter_08_says(chapter_08):
+    """The neuron answering to the most unrelated features: its four best features are grant
+    codes; one latent is the largest part of the neuron on all four and detects each far
+    worse than the neuron does; one code (GUKUZE) has a better latent detector, which is
+    not the largest part there."""
     from polysemantic.language_model.planted import PLANTED
     from polysemantic.polysemanticity import related_features, unrelated_answers
 
@@ -284,15 +283,15 @@ def test_the_polysemantic_neuron_is_split_only_in_part_as_chapter_08_says(chapte
     assert int(polysemantic[neuron]) >= 3
     answered = torch.nonzero(neurons.answered[neuron]).flatten()
     top = answered[neurons.detection.f1[neuron, answered].argsort(descending=True)][:4].tolist()
+    assert all(PLANTED[i].name.startswith("grant ") for i in top)
     parts = contribution_shares(c["sae"], held.neurons, [held.positives[i] for i in top], neuron)
-    best_latent = latents.detection.f1[:, top].max(0)
-    own = [
-        float(best_latent.values[k]) >= 0.9
-        and int(parts[k].argmax()) == int(best_latent.indices[k])
-        for k in range(len(top))
-    ]
-    assert sum(own) == 1 and (best_latent.values < 0.5).any()
-    assert PLANTED[top[own.index(True)]].name == "grant GODORA"  # the one the page names
+    largest = parts.argmax(1)
+    assert (largest == largest[0]).all()  # one latent, the largest part on all four
+    main = int(largest[0])
+    assert (latents.detection.f1[main, top] < 0.5 * neurons.detection.f1[neuron, top]).all()
+    best = latents.detection.f1[:, top].max(0)
+    better = [k for k in range(4) if best.values[k] >= 0.4 and int(best.indices[k]) != main]
+    assert [PLANTED[top[k]].name for k in better] == ["grant GUKUZE"]  # the one the page names
 
 
 def test_a_near_miss_of_the_training_loop_names_the_likely_cause():

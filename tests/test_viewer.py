@@ -18,6 +18,7 @@ def _tiny_corpus(text: str) -> corpus.Corpus:
         np.array([len(data)]),
         label_feature=np.zeros(0, dtype=np.int64),  # no planted feature labelled
         label_byte=np.zeros(0, dtype=np.int64),
+        label_until=np.zeros(0, dtype=np.int64),
     )
 
 
