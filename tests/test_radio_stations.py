@@ -153,3 +153,47 @@ def test_sparse_recovery_against_the_threshold_as_the_page_prints():
     assert rows[3][3] == pytest.approx(0.11, abs=0.005)
     assert rows[2][2] < rows[2][0] / 7 and rows[3][2] < rows[3][0] / 2
     assert rows[5][2] < 1 < rows[10][2]
+
+
+def test_raising_the_threshold_trades_false_stations_for_quieter_real_ones():
+    """Chapter 04's sweep, 2 on air: from t = 0 to 0.8 the false stations per broadcast
+    fall (49.3 -> 0.8) while the level kept falls (99% -> 11%) and misses rise; the
+    error is lowest in between (0.68 at t = 0.6), not at either end."""
+    D = station_directions(100, 10, seeded(0))
+    signals = on_air(2000, 100, 2, seeded(7))
+    channels, real = encode(signals, D), signals > 0
+    rows = []
+    for t in (0.0, 0.2, 0.4, 0.6, 0.8):
+        heard = threshold_decode(channels, D, t)
+        rows.append(
+            (
+                float(((heard > 0) & ~real).sum(1).float().mean()),
+                float(((heard == 0) & real).sum(1).float().mean()),
+                float(heard[real].sum() / signals[real].sum()),
+                float(relative_error(signals, heard)),
+            )
+        )
+    false, missed, kept, error = zip(*rows, strict=True)
+    assert list(false) == sorted(false, reverse=True) and list(kept) == sorted(kept, reverse=True)
+    assert list(missed) == sorted(missed)
+    assert false[0] == pytest.approx(49.3, abs=0.05) and false[-1] == pytest.approx(0.8, abs=0.05)
+    assert kept[0] == pytest.approx(0.99, abs=0.005) and kept[-1] == pytest.approx(0.11, abs=0.005)
+    assert min(error) == error[3] == pytest.approx(0.68, abs=0.005)
+
+
+def test_even_the_best_threshold_needs_few_stations_on_air():
+    """The page: the lowest error over thresholds 0 to 1.5 climbs with the stations on
+    air, 0.40 with one and 0.96 with ten, and above silence (1.11) with twenty."""
+    D = station_directions(100, 10, seeded(0))
+    grid = torch.linspace(0.0, 1.5, 31)
+    lowest = {}
+    for n_on in (1, 2, 3, 5, 10, 20):
+        signals = on_air(2000, 100, n_on, seeded(100 + n_on))
+        channels = encode(signals, D)
+        lowest[n_on] = min(
+            float(relative_error(signals, threshold_decode(channels, D, float(t)))) for t in grid
+        )
+    assert list(lowest.values()) == sorted(lowest.values())
+    assert lowest[1] == pytest.approx(0.40, abs=0.005)
+    assert lowest[10] == pytest.approx(0.96, abs=0.005)
+    assert lowest[20] > 1

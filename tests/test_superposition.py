@@ -294,6 +294,18 @@ def test_with_a_relu_hidden_layer_superposition_turns_neurons_polysemantic():
     assert int(concepts_per_neuron(R_sparse, 0.1).min()) >= 3
 
 
+def test_at_s_0_99_a_larger_batch_lets_every_model_store_all_eight_features():
+    """Chapter 06's batch-size run: 8 models at S = 0.99, 4 of 8 store all 8 features
+    with batches of 256, 8 of 8 with batches of 4,096."""
+    at_99 = torch.full((8,), 0.99)
+    stored = {}
+    for batch in (256, 4096):
+        W = privileged_basis_sweep(at_99, lr=2e-2, batch_size=batch).W.detach()
+        stored[batch] = [int((feature_norms(w) > 0.5).sum()) for w in W]
+    assert stored[256].count(8) == 4 and min(stored[256]) == 7
+    assert stored[4096].count(8) == 8
+
+
 def test_only_the_relu_hidden_model_cares_about_a_rotation_of_its_hidden_space():
     from polysemantic.directions import random_rotation
 

@@ -95,9 +95,13 @@ def find_directions(activations: torch.Tensor, n_concepts: int) -> torch.Tensor:
 # in is a random one. Three ingredients each break that symmetry: a ReLU on the
 # hidden layer (acts per axis), an L1 penalty on the activations (the L1 norm
 # changes under rotation) and Adam (scales each parameter's step by its own
-# gradient history). Elhage et al. 2022, "Privileged Basis"; Elhage, Lasenby and
-# Olah 2023 for Adam in the residual stream.
+# gradient history; momentum alone, a running sum of gradients, is rotation-equivariant,
+# so "momentum" and "rmsprop" separate Adam's two parts). Elhage et al. 2022,
+# "Privileged Basis"; Elhage, Lasenby and Olah 2023 for Adam in the residual stream.
 # ---------------------------------------------------------------------------
+
+
+OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 
 
 @dataclass(frozen=True)
@@ -108,8 +112,10 @@ class BasisConfig:
     feature_probability: float = 0.2
     relu: bool = False  # h = ReLU(W x) instead of h = W x
     l1: float = 0.0  # penalty on Σ_j |h_j|
-    optimizer: str = "sgd"  # "sgd" (rotation-equivariant) or "adam" (per-coordinate)
-    lr: float | None = None  # None: 0.1 for SGD, 1e-2 for Adam
+    # "sgd" and "momentum" (SGD with momentum 0.9) are rotation-equivariant; "rmsprop"
+    # (per-coordinate steps, no momentum) and "adam" (both) are not
+    optimizer: str = "sgd"
+    lr: float | None = None  # None: 0.1 for SGD, 0.01 with momentum (the same step), 1e-2
     init_scale: float = 0.01  # small, so training decides the basis, not the draw
     n_steps: int = 1500
     batch_size: int = 256
@@ -127,10 +133,14 @@ def train_tied_autoencoders(cfg: BasisConfig, start: torch.Tensor | None = None)
     W = torch.nn.Parameter(W if start is None else start.clone())
     if cfg.optimizer == "sgd":
         optimizer = torch.optim.SGD([W], lr=cfg.lr or 0.1)
+    elif cfg.optimizer == "momentum":  # lr / (1 - momentum): the same long-run step as SGD
+        optimizer = torch.optim.SGD([W], lr=cfg.lr or 0.01, momentum=0.9)
+    elif cfg.optimizer == "rmsprop":  # Adam's per-coordinate step size without its momentum
+        optimizer = torch.optim.RMSprop([W], lr=cfg.lr or 1e-2)
     elif cfg.optimizer == "adam":
         optimizer = torch.optim.Adam([W], lr=cfg.lr or 1e-2)
     else:
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', not {cfg.optimizer!r}")
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {cfg.optimizer!r}")
     for _ in progress(range(cfg.n_steps), desc="training"):
         x = sparse_features(
             cfg.batch_size, n, cfg.feature_probability, n_instances=i, generator=g
