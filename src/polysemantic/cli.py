@@ -269,6 +269,15 @@ def cmd_artifacts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sae_sweep(args: argparse.Namespace) -> int:
+    from polysemantic.sae_sweep import make_artifact
+
+    print("training SAEs of 1x, 4x and 16x the neurons and a TopK SAE (minutes) ...", flush=True)
+    path = make_artifact()
+    print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    return 0
+
+
 def cmd_lm_sweep(args: argparse.Namespace) -> int:
     from polysemantic.polysemanticity_sweep import make_artifact
 
@@ -544,6 +553,10 @@ def main(argv: list[str] | None = None) -> int:
         "lm-sweep", help="regenerate chapter 02's sweep of features per neuron"
     )
     lm_sweep.set_defaults(run=cmd_lm_sweep)
+    sae_sweep = commands.add_parser(
+        "sae-sweep", help="regenerate chapter 08's sweep of dictionary sizes"
+    )
+    sae_sweep.set_defaults(run=cmd_sae_sweep)
 
     train_lm = commands.add_parser(
         "train-lm", help="train the tiny language model (chapters 02, 08)"

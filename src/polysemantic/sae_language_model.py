@@ -13,7 +13,7 @@ carry over to GPT-2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -65,13 +65,22 @@ def loss_recovered(
 
 
 def latent_activations(
-    sae: SparseAutoencoder, neurons: torch.Tensor, chunk: int = 32_768
+    sae: SparseAutoencoder,
+    neurons: torch.Tensor,
+    chunk: int = 32_768,
+    latents: list[int] | None = None,
 ) -> torch.Tensor:
-    """The SAE's latents on every row: neurons (N, d_mlp) -> (N, n_latents), a chunk of
-    rows at a time so that the encoder's intermediate values stay small."""
+    """The SAE's latents on every row: neurons (N, d_mlp) -> (N, n_latents), or only the
+    listed `latents` (N, len(latents)), a chunk of rows at a time so that the encoder's
+    intermediate values stay small."""
+    if latents is not None:
+        latents = [i for i in latents if i < sae.W_dec.shape[1]]
     with torch.no_grad():
         return torch.cat(
-            [sae.features(neurons[lo : lo + chunk]) for lo in range(0, len(neurons), chunk)]
+            [
+                sae.features(neurons[lo : lo + chunk], latents)
+                for lo in range(0, len(neurons), chunk)
+            ]
         )
 
 
@@ -92,17 +101,36 @@ class PlantedDetection:
         return self.answered.any(0)
 
 
-def detect_planted(units: torch.Tensor, held: HeldOutReading, seed: int = 0) -> PlantedDetection:
+def detect_planted(
+    units: torch.Tensor | SparseAutoencoder, held: HeldOutReading, seed: int = 0, chunk: int = 512
+) -> PlantedDetection:
     """F1 at the best threshold of every unit for every planted feature, with the shifted-label
     control that sets the chance bar (`polysemanticity.chance_f1`), spans aside as in chapter
-    02. units: (N, n_units), rows aligned with held.positions."""
+    02. units: (N, n_units), rows aligned with held.positions; or an SAE, whose latents on
+    held.neurons are read `chunk` latents at a time (a large dictionary's (N, n_latents)
+    table would not fit in memory)."""
     points = held.without_spans()  # as in chapter 02: spans cost the most and are read apart
     counts = torch.tensor([len(rows) for rows in points])
-    detection, control = best_threshold_detection(
-        units, points, shifted_positives(points, held.domains, seed)
-    )
+    control_labels = shifted_positives(points, held.domains, seed)
+    if isinstance(units, torch.Tensor):
+        detection, control = best_threshold_detection(units, points, control_labels)
+    else:
+        parts = [
+            best_threshold_detection(
+                latent_activations(units, held.neurons, latents=list(range(lo, lo + chunk))),
+                points,
+                control_labels,
+            )
+            for lo in range(0, units.W_dec.shape[1], chunk)
+        ]
+        detection, control = (_stacked([p[k] for p in parts]) for k in (0, 1))
     chance = chance_f1(control, counts)
     return PlantedDetection(detection, chance, answers_to(detection, chance, counts))
+
+
+def _stacked(tables: list[Detection]) -> Detection:
+    """Detection tables of consecutive groups of units, as one (units along dim 0)."""
+    return Detection(*(torch.cat([getattr(t, f.name) for t in tables]) for f in fields(Detection)))
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ n_latents directions in which every x is a sparse, non-negative sum:
 
 as in Bricken et al. 2023, "Towards Monosemanticity" (pre-encoder bias b_dec,
 unit-norm decoder columns so the L1 cost cannot be dodged by shrinking f, and
-resampling of dead latents). Column i of W_dec is feature i's direction, the same
-convention as chapter 06's W.
+resampling of dead latents). With k > 0 it is instead a TopK SAE (Gao et al. 2024,
+"Scaling and evaluating sparse autoencoders"): f keeps only its k largest values and the
+loss is the squared error alone, so L0 is k by construction and nothing shrinks f.
+Column i of W_dec is feature i's direction, the same convention as chapter 06's W.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class SAEConfig:
     resample_until: int = 1500  # ... until this step, then let the dictionary settle
     record_every: int = 100  # steps between recovery records
     seed: int = 0
+    k: int = 0  # > 0: a TopK SAE (Gao et al. 2024), the k largest latents kept and no L1
 
 
 def sae_encode(
@@ -43,6 +46,13 @@ def sae_encode(
 ) -> torch.Tensor:
     """Features f = ReLU(W_enc (x − b_dec) + b_enc): x (batch, d_in) -> (batch, n_latents)."""
     return torch.relu((x - b_dec) @ W_enc.T + b_enc)
+
+
+def top_k(f: torch.Tensor, k: int) -> torch.Tensor:
+    """Each row's k largest features kept, the rest set to 0 (Gao et al. 2024's TopK
+    activation). f: (batch, n_latents) -> (batch, n_latents)."""
+    values, indices = f.topk(k, dim=-1)  # (batch, k)
+    return torch.zeros_like(f).scatter(-1, indices, values)
 
 
 def sae_decode(f: torch.Tensor, W_dec: torch.Tensor, b_dec: torch.Tensor) -> torch.Tensor:
@@ -102,9 +112,19 @@ def fraction_of_variance_explained(x: torch.Tensor, x_hat: torch.Tensor) -> torc
     return 1 - ((x - x_hat) ** 2).sum() / ((x - x.mean(0)) ** 2).sum()
 
 
+def reconstruction_bias(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+    """γ, the scale that best maps the reconstruction back onto the input (x ≈ x̂ / γ):
+    γ = Σ‖x̂‖² / Σ x̂·x. Below 1 the SAE shrinks what it reconstructs, as an L1 penalty does
+    (Rajamanoharan et al. 2024, "relative reconstruction bias"). x, x_hat: (batch, d)."""
+    return (x_hat**2).sum() / (x_hat * x).sum()
+
+
 class SparseAutoencoder(nn.Module):
-    def __init__(self, d_in: int, n_latents: int, generator: torch.Generator | None = None):
+    def __init__(
+        self, d_in: int, n_latents: int, generator: torch.Generator | None = None, k: int = 0
+    ):
         super().__init__()
+        self.k = k  # > 0: a TopK SAE
         W_dec = normalize_decoder(torch.randn(d_in, n_latents, generator=generator))
         self.W_dec = nn.Parameter(W_dec)  # (d_in, n_latents)
         self.W_enc = nn.Parameter(W_dec.T.clone())  # (n_latents, d_in): tied at the start
@@ -114,14 +134,18 @@ class SparseAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (batch, d_in) in the layer's own units -> x̂ (same units), f (batch, n_latents)."""
-        x_hat, f = sae_forward(x / self.scale, self.W_enc, self.b_enc, self.W_dec, self.b_dec)
-        return x_hat * self.scale, f
+        f = self.features(x)
+        return sae_decode(f, self.W_dec, self.b_dec) * self.scale, f
 
     def features(self, x: torch.Tensor, latents: list[int] | None = None) -> torch.Tensor:
         """x: (batch, d_in) -> f (batch, n_latents), or only the columns listed in `latents`
-        (batch, len(latents)): a few latents over a long text cost a few columns of memory."""
+        (batch, len(latents)): a few latents of an L1 SAE over a long text cost a few columns
+        of memory (a TopK SAE must compute all of them to know which k are kept)."""
+        if self.k:
+            f = top_k(sae_encode(x / self.scale, self.W_enc, self.b_enc, self.b_dec), self.k)
+            return f if latents is None else f[:, latents]
         if latents is None:
-            return self.forward(x)[1]
+            return sae_encode(x / self.scale, self.W_enc, self.b_enc, self.b_dec)
         return sae_encode(x / self.scale, self.W_enc[latents], self.b_enc[latents], self.b_dec)
 
 
@@ -144,7 +168,7 @@ def _resample_dead(
     reconstructs badly (drawn with probability ∝ its squared error), and reset its
     optimiser state. x: (batch, d_in), already scaled."""
     with torch.no_grad():
-        x_hat, _ = sae_forward(x, sae.W_enc, sae.b_enc, sae.W_dec, sae.b_dec)
+        x_hat = sae_decode(sae.features(x * sae.scale), sae.W_dec, sae.b_dec)  # scaled units
         error = ((x - x_hat) ** 2).sum(-1)  # (batch,)
         picks = torch.multinomial(error + 1e-12, len(dead), replacement=True, generator=generator)
         directions = normalize_decoder((x[picks] - sae.b_dec).T)  # (d_in, n_dead)
@@ -178,7 +202,7 @@ def train_sae(
     """
     generator = seeded(cfg.seed)
     x_all = activations.float()
-    sae = SparseAutoencoder(x_all.shape[1], cfg.n_latents, generator)
+    sae = SparseAutoencoder(x_all.shape[1], cfg.n_latents, generator, cfg.k)
     sae.scale.fill_(float(x_all.pow(2).sum(1).mean().sqrt()))
     x_all = x_all / sae.scale
     with torch.no_grad():
@@ -188,8 +212,10 @@ def train_sae(
     fired = torch.zeros(cfg.n_latents, dtype=torch.bool)  # since the last resampling check
     for step in progress(range(cfg.n_steps + 1), desc="training the SAE"):
         x = x_all[torch.randint(0, len(x_all), (cfg.batch_size,), generator=generator)]
-        x_hat, f = sae_forward(x, sae.W_enc, sae.b_enc, sae.W_dec, sae.b_dec)
-        loss = sae_loss(x, x_hat, f, cfg.l1_coefficient)
+        f = sae_encode(x, sae.W_enc, sae.b_enc, sae.b_dec)  # (batch, n_latents)
+        f = top_k(f, cfg.k) if cfg.k else f
+        x_hat = sae_decode(f, sae.W_dec, sae.b_dec)
+        loss = sae_loss(x, x_hat, f, 0.0 if cfg.k else cfg.l1_coefficient)
         fired |= (f > 0).any(0)
         if step % cfg.record_every == 0 and true_directions is not None:
             run.steps.append(step)

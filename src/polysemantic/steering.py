@@ -1,0 +1,75 @@
+"""Chapter 08's steering: hold one latent (or one neuron) at a high value and let the model write.
+
+Templeton et al. 2024 ("Scaling Monosemanticity") clamped a feature of Claude 3 Sonnet
+that responds to the Golden Gate Bridge to ten times its largest value, and the model
+brought the bridge into its answers. The same, on the course's language model:
+
+    hook = clamp_latent(sae, latent, value)          # the neurons with one latent held fixed
+    written = sample(model, prompts, 24, [(NEURONS, hook)], seed=0)   # (n, 24) bytes
+    share_containing(written, b"7Z3")                # how often the feature's consequence appears
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import torch
+
+from polysemantic.language_model.transformer import Hook, OneLayerTransformer
+from polysemantic.sparse_autoencoders import SparseAutoencoder
+
+
+def clamp_latent(sae: SparseAutoencoder, latent: int, value: float) -> Hook:
+    """A hook on the neurons (batch, pos, d_mlp) that holds one latent at `value`:
+    h -> h + (value − f_latent(h)) · d, with d the latent's decoder column in the neurons'
+    units. The rest of h, the SAE's error included, is left as it was (Templeton et al. 2024)."""
+    direction = sae.W_dec[:, latent] * sae.scale  # (d_mlp,)
+
+    def hook(post: torch.Tensor, _hook) -> torch.Tensor:
+        f = sae.features(post.reshape(-1, post.shape[-1]), [latent]).reshape(*post.shape[:-1], 1)
+        return post + (value - f) * direction
+
+    return hook
+
+
+def clamp_neuron(neuron: int, value: float) -> Hook:
+    """A hook on the neurons (batch, pos, d_mlp) that holds one neuron at `value`."""
+
+    def hook(post: torch.Tensor, _hook) -> torch.Tensor:
+        post = post.clone()
+        post[..., neuron] = value
+        return post
+
+    return hook
+
+
+def sample(
+    model: OneLayerTransformer,
+    prompts: torch.Tensor,
+    n_new: int,
+    fwd_hooks: Iterable[tuple[str, Hook]] = (),
+    temperature: float = 1.0,
+    seed: int = 0,
+) -> torch.Tensor:
+    """Let the model write n_new bytes after each prompt, reading its last n_ctx bytes.
+
+    prompts: (n, L) bytes -> (n, n_new) the bytes written, sampled at `temperature` from
+    the model with the hooks attached (the same seed gives the same draws, so a clamped and
+    an unclamped run differ only by the clamp).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    tokens = prompts.long()
+    fwd_hooks = list(fwd_hooks)
+    with torch.no_grad(), model.hooks(fwd_hooks):
+        for _ in range(n_new):
+            logits = model(tokens[:, -model.cfg.n_ctx :])[:, -1]  # (n, 256) the next byte
+            probs = torch.softmax(logits / temperature, dim=-1)
+            tokens = torch.cat([tokens, torch.multinomial(probs, 1, generator=generator)], 1)
+    return tokens[:, prompts.shape[1] :]
+
+
+def share_containing(written: torch.Tensor, pattern: bytes) -> float:
+    """The share of rows of `written` (n, n_new) bytes in which `pattern` occurs."""
+    rows = [bytes(row.tolist()) for row in written.to(torch.uint8)]
+    return float(np.mean([pattern in row for row in rows]))
