@@ -5,8 +5,9 @@ that responds to the Golden Gate Bridge to ten times its largest value, and the 
 brought the bridge into its answers. The same, on the course's language model:
 
     hook = clamp_latent(sae, latent, value)          # the neurons with one latent held fixed
+    logp = next_byte_logprobs(model, windows, [(NEURONS, at_last_position(hook))])  # (n, 256)
     written = sample(model, prompts, 24, [(NEURONS, hook)], seed=0)   # (n, 24) bytes
-    share_containing(written, b"7Z3")                # how often the feature's consequence appears
+    share_containing(written, b"@")                  # how often a pattern appears
 """
 
 from __future__ import annotations
@@ -44,6 +45,27 @@ def clamp_neuron(neuron: int, value: float) -> Hook:
     return hook
 
 
+def at_last_position(hook: Hook) -> Hook:
+    """The same edit, made only at the last position of every window: in a one-layer model
+    the neurons at one position reach no other position's prediction, so this steers one
+    byte and leaves the others exactly as they were."""
+
+    def last_only(post: torch.Tensor, point) -> torch.Tensor:
+        post = post.clone()
+        post[:, -1:] = hook(post[:, -1:], point)
+        return post
+
+    return last_only
+
+
+def next_byte_logprobs(
+    model: OneLayerTransformer, windows: torch.Tensor, fwd_hooks: Iterable[tuple[str, Hook]] = ()
+) -> torch.Tensor:
+    """windows: (n, ≤ n_ctx) bytes -> (n, 256) log-probabilities of the byte after each."""
+    with torch.no_grad(), model.hooks(list(fwd_hooks)):
+        return torch.log_softmax(model(windows.long())[:, -1], dim=-1)
+
+
 def sample(
     model: OneLayerTransformer,
     prompts: torch.Tensor,
@@ -67,6 +89,16 @@ def sample(
             probs = torch.softmax(logits / temperature, dim=-1)
             tokens = torch.cat([tokens, torch.multinomial(probs, 1, generator=generator)], 1)
     return tokens[:, prompts.shape[1] :]
+
+
+def most_correlated_unit(units: torch.Tensor, rows: np.ndarray) -> int:
+    """The unit whose activation correlates best with a feature's presence.
+    units: (N, n_units); rows: where the feature is present -> a unit's index."""
+    present = torch.zeros(len(units))
+    present[torch.from_numpy(np.asarray(rows))] = 1.0  # (N,)
+    centred = units - units.mean(0)  # (N, n_units)
+    covariance = (centred * (present - present.mean())[:, None]).mean(0)  # (n_units,)
+    return int((covariance / (units.std(0) * present.std()).clamp_min(1e-12)).argmax())
 
 
 def share_containing(written: torch.Tensor, pattern: bytes) -> float:
