@@ -1,0 +1,198 @@
+"""An offline feature browser: every latent of an SAE and every neuron it reads, side by side.
+
+For each unit: its strongest contexts, drawn as the unit viewer draws them (a bar behind
+each character, as tall as the activation after reading it); a histogram of its
+activations; the bytes its output pushes up most (its logit effects, exact in a model
+without LayerNorm); and the planted feature it detects best, with the F1 of chapter 02's
+rule. Anthropic's browser for Bricken et al. 2023, SAEDashboard and Neuronpedia show the
+same things for real models, online; this is one block of HTML whose data and script are
+inline, so it works in the built book, in a notebook and with the network cut off.
+
+    units = browser_units(lm, sae, held, f, by_latent, by_neuron)   # one BrowserUnit each
+    show_html(feature_browser(units))
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from polysemantic.language_model.corpus import DOMAINS
+from polysemantic.language_model.planted import PLANTED
+from polysemantic.language_model.transformer import OneLayerTransformer
+from polysemantic.polysemanticity import HeldOutReading
+from polysemantic.sae_language_model import PlantedDetection
+from polysemantic.sparse_autoencoders import SparseAutoencoder
+from polysemantic.viewer import _utf8_length
+
+N_CONTEXTS, BEFORE, AFTER, N_BINS, N_LOGITS = 6, 24, 4, 12, 5
+
+
+@dataclass
+class Context:
+    domain: str
+    text: str  # the characters around the peak
+    levels: str  # one digit 0-9 per character: its activation in ninths of the unit's top
+    peak: int  # the index in text of the character just read at the peak
+    value: float  # the activation there
+
+
+@dataclass
+class BrowserUnit:
+    key: str  # "L12" (latent 12) or "N5" (neuron 5)
+    label: str  # "latent 12", "neuron 5"
+    top: float  # the strongest activation on the held-out text
+    fires: float  # the share of positions where it is above 0
+    contexts: list[Context]  # written to the page as [domain, text, levels, peak, value]
+    histogram: list[int]  # counts of the non-zero activations in N_BINS equal bins up to top
+    logits: list[tuple[str, float]]  # the bytes it pushes up most, with the logit per unit
+    feature: str  # the planted feature it detects best
+    f1: float
+    answers: bool  # whether that F1 beats the chance bar
+
+
+def _shown(b: bytes) -> str:
+    text = b.decode("utf-8", errors="replace")
+    return {"\n": "⏎", "\r": "␍", "\t": "→", " ": "␣"}.get(text, text)
+
+
+def _context(
+    held: HeldOutReading, values: np.ndarray, row_of: np.ndarray, row: int, top: float
+) -> Context:
+    """The characters around the byte read at `row`, each with its level (0-9); row_of maps
+    a byte position to its row of values (-1 where none was recorded)."""
+    corpus = held.text
+    last_read = int(held.positions[row]) - 1
+    doc = int(np.searchsorted(corpus.starts, last_read, side="right") - 1)
+    lo = max(int(corpus.starts[doc]), last_read - BEFORE)
+    hi = min(int(corpus.starts[doc] + corpus.lengths[doc]), last_read + AFTER + 1)
+    rows = row_of[np.arange(lo, hi) + 1]  # (hi - lo,) the row after reading each byte
+    acts = np.where(rows >= 0, values[np.maximum(rows, 0)], 0.0)
+    chars, levels, peak, q = [], [], 0, lo
+    while q < hi:
+        length = _utf8_length(int(corpus.text[q]))
+        if length == 0 or q + length > hi:
+            q += 1
+            continue
+        if q <= last_read < q + length:
+            peak = len(chars)
+        value = float(acts[q - lo : q - lo + length].max())
+        chars.append(bytes(corpus.text[q : q + length]).decode("utf-8", errors="replace"))
+        levels.append(str(min(9, max(0, round(9 * value / top)))) if top > 0 else "0")
+        q += length
+    domain = DOMAINS[int(held.domains[row])]
+    return Context(domain, "".join(chars), "".join(levels), peak, round(float(values[row]), 2))
+
+
+def _strongest_rows(values: np.ndarray, k: int, apart: int = 8) -> list[int]:
+    """The k rows with the largest values, no two within `apart` rows of each other."""
+    chosen: list[int] = []
+    candidates = torch.from_numpy(values).topk(min(50 * k, len(values))).indices.numpy()
+    for row in candidates:
+        if values[row] <= 0:
+            break
+        if all(abs(int(row) - c) >= apart for c in chosen):
+            chosen.append(int(row))
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def _unit(
+    key: str,
+    label: str,
+    values: np.ndarray,
+    logit_effect: torch.Tensor,
+    table: PlantedDetection,
+    index: int,
+    held: HeldOutReading,
+    row_of: np.ndarray,
+) -> BrowserUnit:
+    top = float(values.max())
+    on = values[values > 0]
+    counts = np.histogram(on, bins=N_BINS, range=(0.0, top))[0] if top > 0 else np.zeros(N_BINS)
+    pushed = logit_effect.topk(N_LOGITS)
+    best = int(table.detection.f1[index].argmax())
+    return BrowserUnit(
+        key=key,
+        label=label,
+        top=round(top, 3),
+        fires=round(len(on) / len(values), 4),
+        contexts=[
+            _context(held, values, row_of, r, top) for r in _strongest_rows(values, N_CONTEXTS)
+        ],
+        histogram=[int(c) for c in counts],
+        logits=[
+            (_shown(bytes([b])), round(float(v), 2))
+            for v, b in zip(pushed.values, pushed.indices, strict=True)
+        ],
+        feature=PLANTED[best].name,
+        f1=round(float(table.detection.f1[index, best]), 2),
+        answers=bool(table.answered[index, best]),
+    )
+
+
+def browser_units(
+    lm: OneLayerTransformer,
+    sae: SparseAutoencoder,
+    held: HeldOutReading,
+    latents: torch.Tensor,
+    by_latent: PlantedDetection,
+    by_neuron: PlantedDetection,
+) -> list[BrowserUnit]:
+    """Every latent, then every neuron. latents: (N, n_latents) the SAE's latents on
+    held.neurons; by_latent, by_neuron: their detection tables (`detect_planted`)."""
+    W_out, W_U = lm.blocks[0].mlp.W_out.detach(), lm.unembed.W_U.detach()
+    neuron_logits = W_out @ W_U  # (d_mlp, 256): what one unit of each neuron adds to the logits
+    latent_logits = (sae.W_dec.detach() * sae.scale).T @ neuron_logits  # (n_latents, 256)
+    row_of = np.full(len(held.text.text) + 1, -1)
+    row_of[held.positions] = np.arange(len(held.positions))
+    units = []
+    for prefix, name, acts, logits, table in (
+        ("L", "latent", latents, latent_logits, by_latent),
+        ("N", "neuron", held.neurons, neuron_logits, by_neuron),
+    ):
+        for lo in range(0, acts.shape[1], 64):  # 64 units at a time, each one contiguous
+            block = acts[:, lo : lo + 64].T.contiguous().numpy()  # (≤ 64, N)
+            for k, values in enumerate(block):
+                i = lo + k
+                units.append(
+                    _unit(f"{prefix}{i}", f"{name} {i}", values, logits[i], table, i, held, row_of)
+                )
+    return units
+
+
+_ASSETS = Path(__file__).parent
+_STYLE = (_ASSETS / "feature_browser.css").read_text(encoding="utf-8")
+_SCRIPT = (_ASSETS / "feature_browser.js").read_text(encoding="utf-8")
+
+
+def feature_browser(units: list[BrowserUnit], name: str = "pb") -> str:
+    """The browser as one HTML block: a searchable list of every unit (arrow keys, Home and
+    End move through it) and a panel for the chosen one. No request leaves it."""
+    options = "".join(
+        f'<li role="option" id="{name}-{u.key}" aria-selected="false">'
+        f"{html.escape(u.label)} · {html.escape(u.feature)} {u.f1:.2f}</li>"
+        for u in units
+    )
+    rows = [
+        {**asdict(u), "contexts": [list(asdict(c).values()) for c in u.contexts]} for u in units
+    ]
+    data = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (
+        f'<div class="pb" id="{name}"><style>{_STYLE}</style>'
+        f'<div><label for="{name}-search">Find a unit, or a planted feature</label>'
+        f'<input id="{name}-search" type="search" autocomplete="off">'
+        f'<p class="pb-count" aria-live="polite">{len(units)} units</p>'
+        f'<ul role="listbox" tabindex="0" aria-label="units: use the arrow keys">'
+        f"{options}</ul></div>"
+        f'<section class="pb-detail" aria-live="polite"></section>'
+        f'<script type="application/json">{data}</script>'
+        f"<script>{_SCRIPT}</script></div>"
+    )
