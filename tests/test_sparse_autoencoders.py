@@ -6,7 +6,10 @@ import pytest
 import torch
 
 from polysemantic.language_model import tiny_lm
-from polysemantic.sae_language_model import loss_recovered
+from polysemantic.sae_language_model import (
+    CHAPTER_SAE,  # chapter 08's LM SAE
+    loss_recovered,
+)
 from polysemantic.sparse_autoencoders import (
     SAEConfig,
     SparseAutoencoder,
@@ -180,11 +183,6 @@ def test_detect_planted_finds_a_units_own_feature_and_not_noise():
     assert not table.answered[1].any()
     assert table.best()[0] == 1.0 and 0 < float(table.chance[0]) < 0.5
     assert table.detected().tolist() == [True, False, False]
-
-
-CHAPTER_SAE = SAEConfig(
-    n_latents=512, l1_coefficient=0.2, n_steps=1000, resample_every=250, resample_until=750
-)  # chapter 08's language-model SAE
 
 
 @pytest.fixture(scope="module")

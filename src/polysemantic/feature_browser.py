@@ -56,9 +56,17 @@ class BrowserUnit:
     answers: bool  # whether that F1 beats the chance bar
 
 
-def _shown(b: bytes) -> str:
-    text = b.decode("utf-8", errors="replace")
+def _shown(byte: int) -> str:
+    """One byte as the logit list shows it: visible marks for white space, hex past ASCII."""
+    if byte >= 0x80:
+        return f"0x{byte:02x}"
+    text = chr(byte)
     return {"\n": "⏎", "\r": "␍", "\t": "→", " ": "␣"}.get(text, text)
+
+
+def _level(value: float, top: float) -> str:
+    """An activation in ninths of the unit's strongest, as one digit."""
+    return str(min(9, max(0, round(9 * value / top)))) if top > 0 else "0"
 
 
 def _context(
@@ -82,9 +90,12 @@ def _context(
         if q <= last_read < q + length:
             peak = len(chars)
         value = float(acts[q - lo : q - lo + length].max())
-        chars.append(bytes(corpus.text[q : q + length]).decode("utf-8", errors="replace"))
-        levels.append(str(min(9, max(0, round(9 * value / top)))) if top > 0 else "0")
+        char = bytes(corpus.text[q : q + length]).decode("utf-8", errors="replace")
+        if char != "\r":  # as in the unit viewer, a line ends in ⏎ alone (a peak moves on to it)
+            chars.append({"\n": "⏎", "\t": "→"}.get(char, char))
+            levels.append(_level(value, top))
         q += length
+
     domain = DOMAINS[int(held.domains[row])]
     return Context(domain, "".join(chars), "".join(levels), peak, round(float(values[row]), 2))
 
@@ -121,14 +132,14 @@ def _unit(
     return BrowserUnit(
         key=key,
         label=label,
-        top=round(top, 3),
+        top=round(top, 2),
         fires=round(len(on) / len(values), 4),
         contexts=[
             _context(held, values, row_of, r, top) for r in _strongest_rows(values, N_CONTEXTS)
         ],
         histogram=[int(c) for c in counts],
         logits=[
-            (_shown(bytes([b])), round(float(v), 2))
+            (_shown(int(b)), round(float(v), 2))
             for v, b in zip(pushed.values, pushed.indices, strict=True)
         ],
         feature=PLANTED[best].name,
@@ -177,7 +188,8 @@ def feature_browser(units: list[BrowserUnit], name: str = "pb") -> str:
     End move through it) and a panel for the chosen one. No request leaves it."""
     options = "".join(
         f'<li role="option" id="{name}-{u.key}" aria-selected="false">'
-        f"{html.escape(u.label)} · {html.escape(u.feature)} {u.f1:.2f}</li>"
+        f"{html.escape(u.label)} · "
+        f"{html.escape(u.feature) + f' {u.f1:.2f}' if u.answers else 'no planted match'}</li>"
         for u in units
     )
     rows = [

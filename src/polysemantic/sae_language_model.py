@@ -28,7 +28,11 @@ from polysemantic.polysemanticity import (
     chance_f1,
     shifted_positives,
 )
-from polysemantic.sparse_autoencoders import LossRecovered, SparseAutoencoder
+from polysemantic.sparse_autoencoders import LossRecovered, SAEConfig, SparseAutoencoder
+
+CHAPTER_SAE = SAEConfig(
+    n_latents=512, l1_coefficient=0.2, n_steps=1000, resample_every=250, resample_until=750
+)  # chapter 08's SAE on the language model, which the feature browser shows too
 
 
 def reconstruction(sae: SparseAutoencoder) -> Hook:
