@@ -21,15 +21,34 @@ from polysemantic.language_model.transformer import Hook, OneLayerTransformer
 from polysemantic.sparse_autoencoders import SparseAutoencoder
 
 
+def clamped_neurons(
+    h: torch.Tensor,
+    W_enc: torch.Tensor,
+    b_enc: torch.Tensor,
+    W_dec: torch.Tensor,
+    b_dec: torch.Tensor,
+    latent: int,
+    value: float,
+) -> torch.Tensor:
+    """h with one latent of an L1 SAE held at `value`: h + (value − f_latent(h)) W_dec[:, latent],
+    f_latent(h) = ReLU(W_enc[latent] · (h − b_dec) + b_enc[latent]). The neurons become what
+    the SAE would rebuild with that latent at the value, plus the SAE's error, which is left
+    as it was (Templeton et al. 2024). h: (n, d_in) in the SAE's units -> (n, d_in)."""
+    f = torch.relu((h - b_dec) @ W_enc[latent] + b_enc[latent])  # (n,)
+    return h + (value - f)[:, None] * W_dec[:, latent]
+
+
 def clamp_latent(sae: SparseAutoencoder, latent: int, value: float) -> Hook:
-    """A hook on the neurons (batch, pos, d_mlp) that holds one latent at `value`:
-    h -> h + (value − f_latent(h)) · d, with d the latent's decoder column in the neurons'
-    units. The rest of h, the SAE's error included, is left as it was (Templeton et al. 2024)."""
-    direction = sae.W_dec[:, latent] * sae.scale  # (d_mlp,)
+    """A hook on the neurons (batch, pos, d_mlp) that holds one latent of an L1 SAE at `value`
+    (`clamped_neurons`, in the neurons' own units). A TopK SAE's latents depend on each
+    other, so holding one of them is not this edit."""
+    if sae.k:
+        raise ValueError("clamp_latent holds a latent of an L1 SAE, not of a TopK one")
 
     def hook(post: torch.Tensor, _hook) -> torch.Tensor:
-        f = sae.features(post.reshape(-1, post.shape[-1]), [latent]).reshape(*post.shape[:-1], 1)
-        return post + (value - f) * direction
+        flat = post.reshape(-1, post.shape[-1]) / sae.scale  # (batch·pos, d_mlp) SAE units
+        edited = clamped_neurons(flat, sae.W_enc, sae.b_enc, sae.W_dec, sae.b_dec, latent, value)
+        return (edited * sae.scale).reshape(post.shape)
 
     return hook
 

@@ -28,6 +28,7 @@ from polysemantic.sparse_autoencoders import (
     spliced_losses,
     train_sae,
 )
+from polysemantic.steering import clamp_latent, clamped_neurons
 
 
 def _splice_case(
@@ -270,6 +271,43 @@ def _sign_no_sparsity(inputs: dict, truth: dict, W_dec) -> bool:
         _column_norm_error(W_dec) <= 0.01
         and float(recovery_score(truth["true_directions"], W_dec)) < 0.85
     )
+
+
+def _clamp_case(seed: int, n: int, d: int, n_latents: int, latent: int, value: float) -> dict:
+    """Neurons and an L1 SAE over them (unit decoder columns, some latents off on some rows),
+    and one latent to hold at a value."""
+    g = seeded(seed)
+    W_dec = normalize_decoder(torch.randn(d, n_latents, generator=g))  # (d, n_latents)
+    return {
+        "h": torch.relu(torch.randn(n, d, generator=g) + 0.2),  # (n, d)
+        "W_enc": W_dec.T + 0.3 * torch.randn(n_latents, d, generator=g),  # (n_latents, d)
+        "b_enc": 0.5 * torch.randn(n_latents, generator=g),
+        "W_dec": W_dec,
+        "b_dec": 0.2 * torch.randn(d, generator=g),
+        "latent": latent,
+        "value": value,
+    }
+
+
+def _clamp_added(h, W_enc, b_enc, W_dec, b_dec, latent, value):
+    return h + value * W_dec[:, latent]
+
+
+def _clamp_the_neuron(h, W_enc, b_enc, W_dec, b_dec, latent, value):
+    out = h.clone()
+    out[:, latent] = value
+    return out
+
+
+def _clamp_without_relu(h, W_enc, b_enc, W_dec, b_dec, latent, value):
+    f = (h - b_dec) @ W_enc[latent] + b_enc[latent]
+    return h + (value - f)[:, None] * W_dec[:, latent]
+
+
+def _clamp_the_reconstruction(h, W_enc, b_enc, W_dec, b_dec, latent, value):
+    f = sae_encode(h, W_enc, b_enc, b_dec)
+    f[:, latent] = value
+    return sae_decode(f, W_dec, b_dec)
 
 
 QUESTIONS = (
@@ -552,6 +590,54 @@ QUESTIONS = (
                 "this is the share of the loss gap the SAE loses, (L_SAE − L_clean) / "
                 "(L_zero − L_clean): loss recovered is 1 minus it.",
                 _loss_lost,
+            ),
+        ),
+    ),
+    Question(
+        id="08.clamp_latent",
+        title="steering: hold one latent at a value",
+        points=3,
+        answer_name="clamp_latent",
+        reference=clamped_neurons,
+        removed=(clamp_latent,),  # the library's hook, which applies the same edit
+        public_cases=lambda: [
+            Case(
+                "50 positions, 8 neurons, 16 latents, latent 3 at 2.0",
+                _clamp_case(40, 50, 8, 16, 3, 2.0),
+            ),
+            Case("a latent held at 0: switched off", _clamp_case(41, 30, 6, 12, 5, 0.0)),
+        ],
+        hidden_cases=lambda seed: [
+            Case(
+                "400 positions, 32 neurons, 64 latents",
+                _clamp_case(4100 + seed, 400, 32, 64, seed % 32, 1.0 + seed % 5),
+                hidden=True,
+            ),
+        ],
+        mistakes=(
+            Mistake(
+                "added, not held",
+                "you added value × the latent's direction on top of what the latent already "
+                "held: subtract its current value f_latent(h) first, so it ends at the value.",
+                _clamp_added,
+            ),
+            Mistake(
+                "the neuron, not the latent",
+                "you set neuron number `latent` to the value: a latent is a direction, "
+                "W_dec[:, latent], across all the neurons.",
+                _clamp_the_neuron,
+            ),
+            Mistake(
+                "no ReLU on the latent's value",
+                "the latent's current value is ReLU(W_enc[latent] · (h − b_dec) + "
+                "b_enc[latent]); without the ReLU, rows where it is off move too far.",
+                _clamp_without_relu,
+            ),
+            Mistake(
+                "the reconstruction, not the neurons",
+                "you returned the SAE's reconstruction with the latent changed, which drops "
+                "what the SAE does not reconstruct: edit h itself, and keep that error.",
+                _clamp_the_reconstruction,
             ),
         ),
     ),
