@@ -47,6 +47,10 @@ def test_every_latent_then_every_neuron_with_its_strongest_contexts_and_best_mat
         assert c.levels[c.peak] >= "7"  # the peak is near the unit's strongest at the top
     best = int(by_neuron.detection.f1[3].argmax())
     assert neuron.f1 == round(float(by_neuron.detection.f1[3, best]), 2)
+    assert neuron.bar == round(float(by_neuron.chance[best]), 2)
+    answered = torch.nonzero(by_neuron.answered[3])[:, 0].tolist()
+    assert len(neuron.answered) == min(8, len(answered))
+    assert [f for _, f in neuron.answered] == sorted((f for _, f in neuron.answered), reverse=True)
     assert sum(neuron.histogram) == int((values > 0).sum())
     effect = (lm.blocks[0].mlp.W_out @ lm.unembed.W_U).detach()[3]  # (256,)
     assert neuron.logits[0][1] == round(float(effect.max()), 2)
@@ -82,4 +86,6 @@ def test_the_browser_says_when_a_unit_has_no_planted_match():
     )
     for u in units:
         u.answers = False
-    assert feature_browser(units).count("no planted match") == len(units)
+    assert feature_browser(units).count("no match above the bar") == len(units)
+    units[0].answered = [("grant TOSITU", 0.5), ("email", 0.1)]
+    assert "<span hidden> grant TOSITU email</span>" in feature_browser(units)  # searchable

@@ -215,6 +215,8 @@ def test_the_committed_model_shows_what_chapter_02_says(chapter_02):
     assert len({d for f in answered for d in f.domains}) >= 3  # from several domains
     best = int(c["detection"].f1[neuron].argmax())
     assert PLANTED[best].name.startswith("grant ") and c["detection"].precision[neuron, best] == 1
+    hits = int(c["detection"].hits[neuron, best])  # one firing per occurrence of a 3-byte code
+    assert int(c["counts"][best]) == 3 * hits and float(c["detection"].f1[neuron, best]) == 0.5
 
 
 def test_the_sweep_rises_with_features_per_neuron_as_chapter_02_says():

@@ -53,7 +53,9 @@ class BrowserUnit:
     logits: list[tuple[str, float]]  # the bytes it pushes up most, with the logit per unit
     feature: str  # the planted feature it detects best
     f1: float
-    answers: bool  # whether that F1 beats the chance bar
+    bar: float  # the chance bar for that feature (chapter 02's shifted-label control)
+    answers: bool  # whether that F1 beats the bar
+    answered: list[tuple[str, float]]  # every feature it answers to, best first (at most 8)
 
 
 def _shown(byte: int) -> str:
@@ -129,6 +131,8 @@ def _unit(
     counts = np.histogram(on, bins=N_BINS, range=(0.0, top))[0] if top > 0 else np.zeros(N_BINS)
     pushed = logit_effect.topk(N_LOGITS)
     best = int(table.detection.f1[index].argmax())
+    mine = torch.nonzero(table.answered[index])[:, 0]
+    mine = mine[table.detection.f1[index, mine].argsort(descending=True)][:8].tolist()
     return BrowserUnit(
         key=key,
         label=label,
@@ -144,7 +148,9 @@ def _unit(
         ],
         feature=PLANTED[best].name,
         f1=round(float(table.detection.f1[index, best]), 2),
+        bar=round(float(table.chance[best]), 2),
         answers=bool(table.answered[index, best]),
+        answered=[(PLANTED[i].name, round(float(table.detection.f1[index, i]), 2)) for i in mine],
     )
 
 
@@ -189,7 +195,8 @@ def feature_browser(units: list[BrowserUnit], name: str = "pb") -> str:
     options = "".join(
         f'<li role="option" id="{name}-{u.key}" aria-selected="false">'
         f"{html.escape(u.label)} · "
-        f"{html.escape(u.feature) + f' {u.f1:.2f}' if u.answers else 'no planted match'}</li>"
+        f"{html.escape(u.feature) + f' {u.f1:.2f}' if u.answers else 'no match above the bar'}"
+        f"<span hidden> {html.escape(' '.join(name for name, _ in u.answered))}</span></li>"
         for u in units
     )
     rows = [
