@@ -13,10 +13,10 @@
   const most=Math.max(1,...u.histogram);
   const rows=u.contexts.map(([domain,text,levels,peak,value])=>`<tr><td>${esc(domain)}</td><td class="ctx">${
    [...text].map((ch,k)=>bar(ch,+levels[k],k===peak)).join('')}</td><td>${value.toFixed(2)}</td></tr>`).join('');
-  detail.innerHTML=`<h3>${esc(u.label)}</h3>
+  detail.innerHTML=`<h2>${esc(u.label)}</h2>
   <p>Best planted match: <strong>${esc(u.feature)}</strong>, F1 ${u.f1.toFixed(2)} against a chance bar of ${u.bar.toFixed(2)} (${
    u.answers?'above':'not above'} it). Answers to ${u.answered.length?u.answered.map(([n,f])=>`${esc(n)} ${f.toFixed(2)}`).join(', '):'no planted feature'}${u.answered.length===8?', …':''}. Active on ${(100*u.fires).toFixed(1)}% of positions; strongest ${u.top.toFixed(2)}.</p>
-  <div class="scroll"><table><caption>Strongest contexts (bar height and shade: activation after reading the character; underline: the peak)</caption>
+  <div class="scroll" tabindex="0" role="region" aria-label="strongest contexts"><table><caption>Strongest contexts (bar height and shade: activation after reading the character; underline: the peak)</caption>
   <thead><tr><th>domain</th><th>context</th><th>peak</th></tr></thead><tbody>${rows}</tbody></table></div>
   <p>Activations above 0, in ${u.histogram.length} equal bins from 0 to ${u.top.toFixed(2)} (bar height: square root of the count; counts ${u.histogram.join(', ')}):</p>
   <div class="hist" role="img" aria-label="histogram of activations: ${u.histogram.join(', ')}">${
