@@ -184,9 +184,7 @@ def browser_units(
     return units
 
 
-_ASSETS = Path(__file__).parent
-_STYLE = (_ASSETS / "feature_browser.css").read_text(encoding="utf-8")
-_SCRIPT = (_ASSETS / "feature_browser.js").read_text(encoding="utf-8")
+_ASSETS = Path(__file__).parent  # feature_browser.css and .js, read when a browser is drawn
 
 
 def feature_browser(units: list[BrowserUnit], name: str = "pb") -> str:
@@ -204,8 +202,10 @@ def feature_browser(units: list[BrowserUnit], name: str = "pb") -> str:
     ]
     data = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    style = (_ASSETS / "feature_browser.css").read_text(encoding="utf-8")
+    script = (_ASSETS / "feature_browser.js").read_text(encoding="utf-8")
     return (
-        f'<div class="pb" id="{name}"><style>{_STYLE}</style>'
+        f'<div class="pb" id="{name}"><style>{style}</style>'
         f'<div><label for="{name}-search">Find a unit, or a planted feature</label>'
         f'<input id="{name}-search" type="search" autocomplete="off">'
         f'<p class="pb-count" aria-live="polite">{len(units)} units</p>'
@@ -213,5 +213,5 @@ def feature_browser(units: list[BrowserUnit], name: str = "pb") -> str:
         f"{options}</ul></div>"
         f'<section class="pb-detail" aria-live="polite"></section>'
         f'<script type="application/json">{data}</script>'
-        f"<script>{_SCRIPT}</script></div>"
+        f"<script>{script}</script></div>"
     )
