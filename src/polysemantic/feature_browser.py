@@ -28,7 +28,7 @@ from polysemantic.language_model.transformer import OneLayerTransformer
 from polysemantic.polysemanticity import HeldOutReading
 from polysemantic.sae_language_model import PlantedDetection
 from polysemantic.sparse_autoencoders import SparseAutoencoder
-from polysemantic.viewer import _utf8_length
+from polysemantic.viewer import characters_around
 
 N_CONTEXTS, BEFORE, AFTER, N_BINS, N_LOGITS = 6, 24, 4, 12, 5
 
@@ -76,28 +76,19 @@ def _context(
 ) -> Context:
     """The characters around the byte read at `row`, each with its level (0-9); row_of maps
     a byte position to its row of values (-1 where none was recorded)."""
-    corpus = held.text
     last_read = int(held.positions[row]) - 1
-    doc = int(np.searchsorted(corpus.starts, last_read, side="right") - 1)
-    lo = max(int(corpus.starts[doc]), last_read - BEFORE)
-    hi = min(int(corpus.starts[doc] + corpus.lengths[doc]), last_read + AFTER + 1)
-    rows = row_of[np.arange(lo, hi) + 1]  # (hi - lo,) the row after reading each byte
-    acts = np.where(rows >= 0, values[np.maximum(rows, 0)], 0.0)
-    chars, levels, peak, q = [], [], 0, lo
-    while q < hi:
-        length = _utf8_length(int(corpus.text[q]))
-        if length == 0 or q + length > hi:
-            q += 1
-            continue
-        if q <= last_read < q + length:
+
+    def at(positions: np.ndarray) -> np.ndarray:
+        rows = row_of[positions]  # the row of each position, -1 where none was recorded
+        return np.where(rows >= 0, values[np.maximum(rows, 0)], 0.0)
+
+    chars, levels, peak = [], [], 0
+    for char, value, is_peak in characters_around(held.text, last_read, at, BEFORE, AFTER):
+        if is_peak:
             peak = len(chars)
-        value = float(acts[q - lo : q - lo + length].max())
-        char = bytes(corpus.text[q : q + length]).decode("utf-8", errors="replace")
         if char != "\r":  # as in the unit viewer, a line ends in ⏎ alone (a peak moves on to it)
             chars.append({"\n": "⏎", "\t": "→"}.get(char, char))
             levels.append(_level(value, top))
-        q += length
-
     domain = DOMAINS[int(held.domains[row])]
     return Context(domain, "".join(chars), "".join(levels), peak, round(float(values[row]), 2))
 

@@ -77,8 +77,6 @@ def latent_activations(
     """The SAE's latents on every row: neurons (N, d_mlp) -> (N, n_latents), or only the
     listed `latents` (N, len(latents)), a chunk of rows at a time so that the encoder's
     intermediate values stay small."""
-    if latents is not None:
-        latents = [i for i in latents if i < sae.W_dec.shape[1]]
     with torch.no_grad():
         return torch.cat(
             [
@@ -119,13 +117,16 @@ def detect_planted(
     if isinstance(units, torch.Tensor):
         detection, control = best_threshold_detection(units, points, control_labels)
     else:
+        n = units.W_dec.shape[1]  # latents
         parts = [
             best_threshold_detection(
-                latent_activations(units, held.neurons, latents=list(range(lo, lo + chunk))),
+                latent_activations(
+                    units, held.neurons, latents=list(range(lo, min(lo + chunk, n)))
+                ),
                 points,
                 control_labels,
             )
-            for lo in range(0, units.W_dec.shape[1], chunk)
+            for lo in range(0, n, chunk)
         ]
         detection, control = (_stacked([p[k] for p in parts]) for k in (0, 1))
     chance = chance_f1(control, counts)

@@ -61,11 +61,6 @@ class FamilyRow:
     f1: float
     members: list[MemberRow]
 
-    @property
-    def distinct(self) -> int:
-        """How many different latents are the members' best detectors."""
-        return len({m.latent for m in self.members})
-
 
 @dataclass
 class SizeRow:
@@ -81,10 +76,6 @@ class SizeRow:
     good: int  # judged planted features some latent detects with F1 0.5 or more
     shared: int  # live latents that answer to two or more unrelated planted features
     families: list[FamilyRow]
-
-    @property
-    def per_neuron(self) -> float:
-        return self.n_latents / 256
 
 
 def measure(sae: SparseAutoencoder, kind: str, held: HeldOutReading, lm) -> SizeRow:

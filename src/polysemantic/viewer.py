@@ -39,15 +39,12 @@ def _utf8_length(lead: int) -> int:
 _VISIBLE = {"\n": "⏎", "\r": "", "\t": "→"}
 
 
-def _snippet(
-    corpus: Corpus,
-    last_read: int,
-    activation_at: ActivationAt,
-    scale: float,
-    before: int,
-    after: int,
-) -> str:
-    """HTML of the bytes around `last_read` (the byte just read at the top activation)."""
+def characters_around(
+    corpus: Corpus, last_read: int, activation_at: ActivationAt, before: int, after: int
+) -> list[tuple[str, float, bool]]:
+    """The whole characters of `last_read`'s document from `before` bytes before it to
+    `after` bytes after, each with the unit's activation after reading it (the largest over
+    its bytes) and whether it holds `last_read`. -> [(character, activation, is_peak)]."""
     doc = int(np.searchsorted(corpus.starts, last_read, side="right") - 1)
     lo = max(int(corpus.starts[doc]), last_read - before)
     hi = min(int(corpus.starts[doc] + corpus.lengths[doc]), last_read + after + 1)
@@ -61,9 +58,24 @@ def _snippet(
             continue
         char = bytes(corpus.text[q : q + length]).decode("utf-8", errors="replace")
         value = float(acts[q - lo : q - lo + length].max())
-        out.append(_marked(char, value, scale, peak=q <= last_read < q + length))
+        out.append((char, value, q <= last_read < q + length))
         q += length
-    return "".join(out)
+    return out
+
+
+def _snippet(
+    corpus: Corpus,
+    last_read: int,
+    activation_at: ActivationAt,
+    scale: float,
+    before: int,
+    after: int,
+) -> str:
+    """HTML of the bytes around `last_read` (the byte just read at the top activation)."""
+    return "".join(
+        _marked(char, value, scale, peak)
+        for char, value, peak in characters_around(corpus, last_read, activation_at, before, after)
+    )
 
 
 def _marked(char: str, value: float, scale: float, peak: bool) -> str:
