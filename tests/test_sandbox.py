@@ -312,6 +312,15 @@ def small(value):
         return value.numel() <= 10**5
     return isinstance(value, np.ndarray) and value.size <= 10**5
 
+def timed(run, seconds):
+    signal.alarm(seconds)
+    try:
+        return run()
+    finally:
+        signal.alarm(0)
+
+unfed = {}  # f -> (seconds, value or error) for a call given none of the inputs
+
 def call(f, inputs, first=None, seconds=2):
     # f on the inputs by name (or by position), after `first` when there is one
     signature = inspect.signature(f)
@@ -323,11 +332,18 @@ def call(f, inputs, first=None, seconds=2):
     except TypeError:
         signature.bind(*args, *inputs.values())
         run = lambda: f(*args, *inputs.values())
-    signal.alarm(seconds)
-    try:
-        return run()
-    finally:
-        signal.alarm(0)
+        names = list(inputs)
+    if args or names:
+        return timed(run, seconds)
+    # given nothing, f answers the same for every question: call it once per budget
+    if f not in unfed or unfed[f][0] < seconds and isinstance(unfed[f][1], TimeoutError):
+        try:
+            unfed[f] = (seconds, timed(run, seconds))
+        except BaseException as error:
+            unfed[f] = (seconds, error)
+    if isinstance(unfed[f][1], BaseException):
+        raise unfed[f][1]
+    return unfed[f][1]
 
 def numbers(value):
     # the value as numbers, and each numeric attribute of an object (a result's .score)
