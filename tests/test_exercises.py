@@ -159,3 +159,22 @@ def test_the_solution_scan_reads_latex_in_json_as_written():
     `\\times`; the scan must not read `\t` there as a tab (and lose the line)."""
     stored = json.dumps({"source": "about $8 \\times 0.1$ and $i \\ne j$, then\nnext"})
     assert unescape(stored) == '{"source": "about $8 \\times 0.1$ and $i \\ne j$, then next"}'
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_the_points_a_notebook_states_are_the_points_its_questions_carry(path):
+    """Every heading's points, and every total the text states, add up to what `score()`
+    reports: the chapter's questions' points (a quiz carries none)."""
+    import re
+
+    from polysemantic.course import COURSE
+
+    carried = sum(q.points for q in COURSE.all() if q.id.startswith(path.stem[:2] + "."))
+    text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells
+                     if c.cell_type == "markdown")  # fmt: skip
+    headings = re.findall(r"^## .*\((\d+(?:\.\d+)?) points?, ~", text, re.M)
+    assert headings and sum(float(p) for p in headings) == carried
+    for total in re.findall(r"(\d+) points\)?\.", text):
+        assert int(total) == carried, (
+            f"the text states {total} points; the questions carry {carried}"
+        )

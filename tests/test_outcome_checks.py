@@ -218,3 +218,32 @@ def test_a_gradescope_bundle_draws_its_own_private_seed(tmp_path):
         assert '--seed "$seed"' in (folder / "run_autograder").read_text()
         seeds.append(seed)
     assert seeds[0] != seeds[1]
+
+
+# --- 07.remove_feature -------------------------------------------------------
+
+
+def _edit_along(h, W, b_hidden, feature, direction=None, rest=None, scale=1.0):
+    """Chapter 07's edit (the reference's), or a hand-built one with a direction and a
+    resting point learnt by heart from the chapter's feature 0."""
+    unit = W[:, feature] / W[:, feature].norm() if direction is None else direction
+    rest = torch.relu(b_hidden) if rest is None else rest
+    return h - scale * torch.relu((h - rest) @ unit)[:, None] * unit
+
+
+def test_the_direction_edit_keeps_full_marks_on_a_reordered_model():
+    assert points("07.remove_feature", _edit_along) == (4.0, [Status.PASSED] * 3)
+
+
+@pytest.mark.parametrize(
+    "shortcut",
+    [
+        lambda h, W, b_hidden, feature: _edit_along(h, W, b_hidden, 0, torch.full((4,), 0.5), 0.32),
+        lambda h, W, b_hidden, feature: _edit_along(h, W, b_hidden, 0),  # always feature 0
+        lambda h, W, b_hidden, feature: _edit_along(h, W, b_hidden, feature, scale=0.9),
+    ],
+    ids=["feature 0 by heart", "feature number ignored", "nine tenths of the edit"],
+)
+def test_an_edit_learnt_by_heart_or_left_short_earns_a_quarter_at_most(shortcut):
+    earned, statuses = points("07.remove_feature", shortcut)
+    assert earned <= 1.0 and statuses[1:] == [Status.FAILED, Status.FAILED]

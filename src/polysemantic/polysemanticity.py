@@ -334,6 +334,13 @@ class HeldOutReading:
         """(n_features,) how often each planted feature occurs here."""
         return torch.tensor([len(rows) for rows in self.positives])
 
+    @property
+    def judged(self) -> torch.Tensor:
+        """(n_features,) bool: the features a unit is judged against, those present at 5
+        positions or more here, spans aside (see without_spans)."""
+        spans = torch.tensor([f.kind == "span" for f in PLANTED])
+        return (self.counts >= 5) & ~spans
+
     def without_spans(self) -> list[np.ndarray]:
         """The positives with every span feature's emptied: spans cover a tenth of the
         text, and reading each unit as their detector costs more than all the rest."""

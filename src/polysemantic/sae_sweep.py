@@ -85,8 +85,7 @@ def measure(sae: SparseAutoencoder, kind: str, held: HeldOutReading, lm) -> Size
         x_hat, f = sae(x)
         centre = sae.b_dec * sae.scale  # what the SAE reconstructs with every latent off
     table = detect_planted(sae, held)
-    judged = held.counts >= 5
-    judged &= torch.tensor([p.kind != "span" for p in PLANTED])
+    judged = held.judged
     fired = (f > 0).any(0)  # (n_latents,) alive on these rows
     families = []
     for family in FAMILIES:

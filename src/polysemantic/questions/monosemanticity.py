@@ -179,6 +179,7 @@ def _train_with_a_mistake(
     relu_always=False,
     penalty_scale=1.0,
     shared_start=False,
+    from_zero=False,
 ):
     """A learner's loop, written out, with one of the common mistakes switched on."""
     g = seeded(1)
@@ -202,6 +203,8 @@ def _train_with_a_mistake(
         loss.sum().backward()
         optimizer.step()
     with torch.no_grad():
+        if from_zero:
+            return W + b[..., None]  # the pre-activation W e_i + b, not a change from rest
         if hidden_relu or relu_always:
             return signed_response_matrix(W, b)
         return W.clone()  # a linear neuron moves by its weight
@@ -213,6 +216,18 @@ def _clean_share(output) -> int:
 
 def _sign_relu_always(inputs: dict, truth: dict, output) -> bool:
     return not inputs["hidden_relu"] and _clean_share(output) > CLEAN_AT_MOST
+
+
+def _sign_not_from_rest(inputs: dict, truth: dict, output) -> bool:
+    """Every neuron's row is offset by one value (its bias), and the models come out clean
+    once each row's typical value is taken away."""
+    delta = torch.as_tensor(output, dtype=torch.float32)
+    offset = delta.median(dim=2, keepdim=True).values  # (i, m, 1) each row's typical value
+    return (
+        delta.ndim == 3
+        and float(offset.abs().max()) > 0.05
+        and _clean_share(delta) < CLEAN_AT_LEAST <= _clean_share(delta - offset)
+    )
 
 
 def _sign_penalty_ignored(inputs: dict, truth: dict, output) -> bool:
@@ -557,6 +572,14 @@ QUESTIONS += (
                 sign=_sign_relu_always,
             ),
             Mistake(
+                "measured from zero, not from rest",
+                "each neuron's responses are shifted by one value, its bias: return the "
+                "change from rest, the hidden activation with feature i on minus the one "
+                "with every feature off (ReLU(b), or b without the ReLU), not W e_i + b.",
+                lambda **case: _train_with_a_mistake(**case, from_zero=True),
+                sign=_sign_not_from_rest,
+            ),
+            Mistake(
                 "the L1 penalty left out",
                 "with every ingredient, too few models are clean, and their neurons answer "
                 "to several features: is activation_penalty * |h|, summed over neurons and "
@@ -664,10 +687,10 @@ QUIZ = Quiz(
                 ),
                 Option(
                     "The ReLU and the L1 penalty on the activations, together",
-                    "Take either away and none of the 16 models comes out clean. The penalty "
-                    "charges for every unit of activation, so each neuron fires for one "
-                    "feature and stays silent otherwise; the ReLU gives each neuron's axis a "
-                    "meaning of its own.",
+                    "Take either away and none of the 16 models comes out clean (the "
+                    "ablation table): the two together line the neurons up, and neither "
+                    "does alone. With both, the neurons rest at zero and each moves for one "
+                    "feature.",
                     right=True,
                 ),
                 Option(

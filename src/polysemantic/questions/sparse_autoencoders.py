@@ -666,8 +666,10 @@ QUESTIONS = (
             ),
             Mistake(
                 "no sparsity penalty",
-                "the dictionary reconstructs but does not find the "
-                "planted directions: is the L1 penalty on f in your loss?",
+                "the dictionary reconstructs but does not find the planted directions: "
+                "is the L1 penalty on f in your loss, and is f = ReLU(...) in the encoder? "
+                "Without the ReLU the code can go negative, and is no longer the sparse, "
+                "non-negative code an SAE learns.",
                 lambda **case: _train_sae_with_a_mistake(**case, sparse=False),
                 sign=_sign_no_sparsity,
             ),

@@ -68,9 +68,19 @@ def _crowded_model() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return train_crowded()  # the chapter's model: W (4, 8), b_hidden (4,), b_out (8,)
 
 
-def _edit_case(name: str, feature: int, data_seed: int, hidden: bool = False) -> Case:
+def _edit_case(
+    name: str, feature: int, data_seed: int, hidden: bool = False, shuffle: int | None = None
+) -> Case:
+    """The chapter's crowded model on fresh inputs; with `shuffle`, its neurons and its
+    features reordered by that seed (the same model, so the same edit works, but no
+    answer that knows the chapter's weights or feature numbers by heart does)."""
     W, b_hidden, b_out = _crowded_model()
     x = sparse_features(5000, 8, 0.1, generator=seeded(data_seed))  # (batch, 8)
+    if shuffle is not None:
+        neurons = torch.randperm(4, generator=seeded(shuffle))
+        features = torch.randperm(8, generator=seeded(shuffle + 1))
+        W, b_hidden, b_out = W[neurons][:, features], b_hidden[neurons], b_out[features]
+        x = x[:, features]
     h = torch.relu(x @ W.T + b_hidden)  # (batch, 4)
     inputs = {"h": h, "W": W, "b_hidden": b_hidden, "feature": feature}
     return Case(name, inputs, hidden=hidden, truth={"x": x, "b_out": b_out})
@@ -269,8 +279,10 @@ QUESTIONS = (
         reference=remove_feature_from_activations,
         public_cases=lambda: [_edit_case("the chapter's model, feature 0", 0, 1)],
         hidden_cases=lambda seed: [
-            _edit_case("the chapter's model, another feature", 1 + seed % 7, 3000 + seed, True)
+            _edit_case("the chapter's model, another feature", 1 + seed % 7, 3000 + seed, True),
+            _edit_case("the model reordered", seed % 8, 4000 + seed, True, shuffle=5000 + seed),
         ],
+        hidden_share=0.75,  # a hand-built edit of feature 0 passes the public case alone
         outcome=_removes_only_its_feature,
         mistakes=(
             Mistake(
