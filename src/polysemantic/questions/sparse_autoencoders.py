@@ -771,7 +771,8 @@ QUIZ = Quiz(
             ),
         ),
         QuizItem(
-            prompt="The SAE on the language model explains about three quarters of the "
+            prompt="The page's SAE on the language model (512 latents; the notebook's is "
+            "smaller) explains about three quarters of the "
             "neurons' variance. Predict: splice its reconstruction into the model in place "
             "of the neurons. What happens to the model's loss?",
             options=(
