@@ -235,6 +235,42 @@ def test_the_sweep_rises_with_features_per_neuron_as_chapter_02_says():
     assert all(r.polysemantic == r.neurons for r in toy[1:])
 
 
+def test_an_l1_penalty_costs_loss_and_does_not_make_the_neurons_monosemantic():
+    """Chapter 02's penalty sweep: the stronger chapter 01's L1 ingredient, the higher the
+    held-out loss and the more neurons answer to two or more words (and the fewer to none);
+    its unpenalised model is the features-per-neuron sweep's last one."""
+    from polysemantic.polysemanticity_sweep import PENALTIES, load_penalty_sweep, load_sweep
+
+    rows = load_penalty_sweep()
+    assert [r.penalty for r in rows] == list(PENALTIES) and PENALTIES[0] == 0.0
+    bits = [r.bits for r in rows]
+    shared = [r.sharing.polysemantic for r in rows]
+    silent = [r.sharing.silent for r in rows]
+    assert bits == sorted(bits) and bits[-1] > bits[0] + 0.2
+    assert shared == sorted(shared) and shared[-1] > shared[0]
+    assert silent == sorted(silent, reverse=True)
+    assert rows[0].sharing == load_sweep()["language model"][-1]
+
+
+def test_the_penalty_is_added_to_the_language_models_loss():
+    """A strong penalty on the neurons shrinks them: the same short run, with and without."""
+    from polysemantic.language_model import tiny_lm
+    from polysemantic.language_model.transformer import TransformerConfig
+
+    small = dict(model=TransformerConfig(d_mlp=16), n_steps=60, docs_per_domain=20)
+    runs = [tiny_lm.train_lm(tiny_lm.TinyLMConfig(**small, activation_penalty=p)) for p in (0, 1.0)]
+    windows = tiny_lm.sample_windows(
+        tiny_lm.evaluation_text().text, 64, 32, np.random.default_rng(0)
+    )
+    sizes = []
+    for run in runs:
+        reading = []
+        with run.model.hooks([(tiny_lm.NEURONS, lambda post, _hook: reading.append(post))]):
+            run.model(windows)
+        sizes.append(float(reading[0].abs().sum(-1).mean()))
+    assert sizes[1] < sizes[0] / 3
+
+
 def test_the_planted_words_are_worth_representing(lm_on_held_out):
     """Chapter 02's 'why': the model predicts the bytes after a planted word far better than
     the control trained on the scrambled corpus, and every other byte about as well."""

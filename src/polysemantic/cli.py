@@ -281,9 +281,9 @@ def cmd_sae_sweep(args: argparse.Namespace) -> int:
 def cmd_lm_sweep(args: argparse.Namespace) -> int:
     from polysemantic.polysemanticity_sweep import make_artifact
 
-    print("training 4 small language models and 4 toy models (minutes) ...", flush=True)
+    print("training 8 small language models and 4 toy models (minutes) ...", flush=True)
     path = make_artifact()
-    print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    print(f"wrote {path} ({path.stat().st_size:,} bytes) and its penalty sweep beside it")
     return 0
 
 

@@ -96,18 +96,44 @@ def lm_sharing(model: OneLayerTransformer, words_per_domain: int) -> SharingResu
     return count_sharing(held.neurons, [held.positives[i] for i in ids], None, held.domains)
 
 
-def train_sweep_model(words_per_domain: int, n_steps: int = 1500) -> OneLayerTransformer:
+def train_sweep_model(
+    words_per_domain: int, n_steps: int = 1500, activation_penalty: float = 0.0
+) -> tiny_lm.LMTraining:
     cfg = tiny_lm.TinyLMConfig(
         model=TransformerConfig(d_mlp=SWEEP_NEURONS),
         n_steps=n_steps,
         docs_per_domain=2000,
         words_per_domain=words_per_domain,
+        activation_penalty=activation_penalty,
     )
-    return tiny_lm.train_lm(cfg).model
+    return tiny_lm.train_lm(cfg)
 
 
 def lm_sweep(n_steps: int = 1500) -> list[SharingResult]:
-    return [lm_sharing(train_sweep_model(k, n_steps), k) for k in SWEEP_WORDS]
+    return [lm_sharing(train_sweep_model(k, n_steps).model, k) for k in SWEEP_WORDS]
+
+
+PENALTY_ARTIFACT = ARTIFACT.with_name("lm_penalty.json")
+PENALTIES = (0.0, 0.003, 0.01, 0.03)  # λ on the neurons' mean L1 norm
+
+
+@dataclass
+class PenaltyResult:
+    penalty: float
+    bits: float  # the model's held-out loss, bits per byte
+    sharing: SharingResult
+
+
+def penalty_sweep(n_steps: int = 1500) -> list[PenaltyResult]:
+    """Chapter 01's ingredient in the language model: the sweep's model with the most real
+    words per neuron, trained with an L1 penalty on its neurons at each strength. Does
+    asking for sparse neurons make them monosemantic, and what does it cost the loss?"""
+    words = SWEEP_WORDS[-1]
+    results = []
+    for penalty in PENALTIES:
+        run = train_sweep_model(words, n_steps, penalty)
+        results.append(PenaltyResult(penalty, run.eval_loss[-1], lm_sharing(run.model, words)))
+    return results
 
 
 TOY_NEURONS = 8
@@ -119,10 +145,21 @@ def toy_sweep() -> list[SharingResult]:
 
 
 def make_artifact(path: Path = ARTIFACT) -> Path:
+    """Both sweeps: features per neuron (`path`), and the penalty beside it."""
     results = {"language model": lm_sweep(), "toy model": toy_sweep()}
     rows = {name: [asdict(r) for r in rs] for name, rs in results.items()}
     path.write_text(json.dumps(rows, indent=1) + "\n")
+    penalties = [asdict(r) for r in penalty_sweep()]
+    path.with_name(PENALTY_ARTIFACT.name).write_text(json.dumps(penalties, indent=1) + "\n")
     return path
+
+
+def load_penalty_sweep(path: Path = PENALTY_ARTIFACT) -> list[PenaltyResult]:
+    """The penalty sweep, weakest penalty first."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: regenerate it with `polysemantic lm-sweep`")
+    rows = json.loads(path.read_text())
+    return [PenaltyResult(r["penalty"], r["bits"], SharingResult(**r["sharing"])) for r in rows]
 
 
 def load_sweep(path: Path = ARTIFACT) -> dict[str, list[SharingResult]]:

@@ -49,6 +49,7 @@ class TinyLMConfig:
     batch_size: int = 128  # windows of n_ctx + 1 bytes
     lr: float = 5e-3
     weight_decay: float = 0.01
+    activation_penalty: float = 0.0  # λ on the neurons' mean L1 norm (chapter 01's ingredient)
     record_every: int = 250
     seed: int = 0
 
@@ -173,8 +174,12 @@ def _train(cfg: TinyLMConfig, n_steps: int | None) -> LMTraining:
         if step == last:
             break
         windows = sample_windows(train, cfg.batch_size, length, rng)  # (batch, n_ctx + 1)
-        logits = model(windows[:, :-1])  # (batch, n_ctx, 256)
+        neurons: list[torch.Tensor] = []
+        with model.hooks([(NEURONS, lambda post, _hook: neurons.append(post))]):
+            logits = model(windows[:, :-1])  # (batch, n_ctx, 256)
         loss = nn.functional.cross_entropy(logits.flatten(0, 1), windows[:, 1:].flatten())
+        if cfg.activation_penalty:  # Σ_j |h_j| per position, averaged: (batch, n_ctx, d_mlp)
+            loss = loss + cfg.activation_penalty * neurons[0].abs().sum(-1).mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
