@@ -265,7 +265,9 @@ def test_the_penalty_is_added_to_the_language_models_loss():
     sizes = []
     for run in runs:
         reading = []
-        with run.model.hooks([(tiny_lm.NEURONS, lambda post, _hook: reading.append(post))]):
+        with run.model.hooks(
+            [(tiny_lm.NEURONS, lambda post, _hook, kept=reading: kept.append(post))]
+        ):
             run.model(windows)
         sizes.append(float(reading[0].abs().sum(-1).mean()))
     assert sizes[1] < sizes[0] / 3

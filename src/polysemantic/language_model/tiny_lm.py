@@ -175,7 +175,7 @@ def _train(cfg: TinyLMConfig, n_steps: int | None) -> LMTraining:
             break
         windows = sample_windows(train, cfg.batch_size, length, rng)  # (batch, n_ctx + 1)
         neurons: list[torch.Tensor] = []
-        with model.hooks([(NEURONS, lambda post, _hook: neurons.append(post))]):
+        with model.hooks([(NEURONS, lambda post, _hook, kept=neurons: kept.append(post))]):
             logits = model(windows[:, :-1])  # (batch, n_ctx, 256)
         loss = nn.functional.cross_entropy(logits.flatten(0, 1), windows[:, 1:].flatten())
         if cfg.activation_penalty:  # Σ_j |h_j| per position, averaged: (batch, n_ctx, d_mlp)
