@@ -39,6 +39,7 @@ from polysemantic.superposition import ToyModelConfig, train_toy_model_simple
 
 ARTIFACT = Path(__file__).parent / "artifacts" / "lm_sweep.json"
 SWEEP_NEURONS = 64
+SWEEP_STEPS, SWEEP_DOCS = 1500, 2000  # per model; the committed model: 7,000 steps, 3,000 docs
 SWEEP_WORDS = (3, 13, 51, 200)  # per domain: 15, 65, 255 and 1,000 words for 64 neurons
 
 
@@ -97,19 +98,19 @@ def lm_sharing(model: OneLayerTransformer, words_per_domain: int) -> SharingResu
 
 
 def train_sweep_model(
-    words_per_domain: int, n_steps: int = 1500, activation_penalty: float = 0.0
+    words_per_domain: int, n_steps: int = SWEEP_STEPS, activation_penalty: float = 0.0
 ) -> tiny_lm.LMTraining:
     cfg = tiny_lm.TinyLMConfig(
         model=TransformerConfig(d_mlp=SWEEP_NEURONS),
         n_steps=n_steps,
-        docs_per_domain=2000,
+        docs_per_domain=SWEEP_DOCS,
         words_per_domain=words_per_domain,
         activation_penalty=activation_penalty,
     )
     return tiny_lm.train_lm(cfg)
 
 
-def lm_sweep(n_steps: int = 1500) -> list[SharingResult]:
+def lm_sweep(n_steps: int = SWEEP_STEPS) -> list[SharingResult]:
     return [lm_sharing(train_sweep_model(k, n_steps).model, k) for k in SWEEP_WORDS]
 
 
@@ -124,7 +125,7 @@ class PenaltyResult:
     sharing: SharingResult
 
 
-def penalty_sweep(n_steps: int = 1500) -> list[PenaltyResult]:
+def penalty_sweep(n_steps: int = SWEEP_STEPS) -> list[PenaltyResult]:
     """Chapter 01's ingredient in the language model: the sweep's model with the most real
     words per neuron, trained with an L1 penalty on its neurons at each strength. Does
     asking for sparse neurons make them monosemantic, and what does it cost the loss?"""
@@ -137,6 +138,7 @@ def penalty_sweep(n_steps: int = 1500) -> list[PenaltyResult]:
 
 
 TOY_NEURONS = 8
+TOY_DENSITY, TOY_HELD_OUT = 0.02, 20_000  # each toy feature's density, and held-out inputs
 
 
 def toy_sweep() -> list[SharingResult]:
@@ -171,7 +173,11 @@ def load_sweep(path: Path = ARTIFACT) -> dict[str, list[SharingResult]]:
 
 
 def toy_sharing(
-    n_features: int, n_neurons: int, density: float = 0.02, n_steps: int = 3000, seed: int = 0
+    n_features: int,
+    n_neurons: int,
+    density: float = TOY_DENSITY,
+    n_steps: int = 3000,
+    seed: int = 0,
 ) -> SharingResult:
     """The same measure on chapter 06's ReLU model, h = ReLU(W x + b), trained on sparse
     features of equal importance; held-out inputs, present = the feature is non-zero."""
@@ -180,7 +186,7 @@ def toy_sharing(
         relu_hidden=True, seed=seed,
     )  # fmt: skip
     model = train_toy_model_simple(cfg, torch.ones(n_features), torch.tensor([density]))
-    x = sparse_features(20_000, n_features, density, generator=seeded(seed + 1))  # held out
+    x = sparse_features(TOY_HELD_OUT, n_features, density, generator=seeded(seed + 1))
     with torch.no_grad():
         h = torch.relu(x @ model.W[0].T)  # (N, n_neurons): the hidden ReLU neurons
     positives = [torch.nonzero(x[:, i] > 0)[:, 0].numpy() for i in range(n_features)]
