@@ -364,8 +364,8 @@ QUIZ = Quiz(
             options=(
                 Option(
                     "No: a feature that no neuron responds to is not represented",
-                    "The model reconstructs it. The unsigned matrix only shows activations "
-                    "going up, and feature 6 pushes all four neurons down.",
+                    "It is there, as a drop: the unsigned matrix only shows activations "
+                    "going up, and feature 6 pushes all four neurons down (the signed matrix).",
                     misconception="a feature that no neuron fires for is not represented",
                 ),
                 Option(
