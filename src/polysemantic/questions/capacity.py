@@ -453,19 +453,23 @@ QUIZ = Quiz(
                 ),
                 Option(
                     "The bound: 4,522 is the exact maximum",
-                    "The greedy packing keeps whichever candidates happen to fit first; a "
-                    "smarter packing does better, so 4,522 is not the maximum.",
+                    "The greedy packing keeps whichever candidates happen to fit first: it is "
+                    "one packing that fits, so 4,522 need not be the maximum.",
                 ),
                 Option(
                     "Neither: both are lower estimates",
                     "The bound is guaranteed but loose; the greedy count is a lower estimate "
-                    "too, since a smarter packing does better. The bound grows "
+                    "too, since it counts one packing that fits and the most that fit can "
+                    "only be more. The bound grows "
                     "exponentially in d by its formula; the greedy count grows far faster "
                     "than d over the page's range.",
                     right=True,
                 ),
             ),
-            evidence=("bound exp(d eps^2/4) = 17.8", "a smarter packing does better"),
+            evidence=(
+                "bound exp(d eps^2/4) = 17.8",
+                "The greedy count is only a lower estimate too",
+            ),
         ),
         QuizItem(
             prompt="Why can many more concepts than neurons share a layer at all?",
